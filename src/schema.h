@@ -42,4 +42,12 @@ void schema_check(lua_State *L, int idx, const schema_model *m,
  * (e.g. "integration_id") otherwise. */
 void schema_check_id(lua_State *L, int idx, const char *kind, const char *what);
 
+
+/* Adds validate(model, table), encode(model, table), check_id(value, kind,
+ * what) and models() to the module table on top of the stack:
+ *   validate -> the normalized API-shaped table (defaults filled)
+ *   encode   -> the JSON text the dispatcher would send
+ *   check_id -> the normalized id string */
+void schema_register(lua_State *L);
+
 #endif
