@@ -1,6 +1,9 @@
 /* luaopen_anaplan_core: the only exported symbol of the C core. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
+#endif
+
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <time.h>
 
