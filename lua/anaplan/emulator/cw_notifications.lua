@@ -1,0 +1,237 @@
+-- CloudWorks notification configurations: create, get, PUT and DELETE.
+--
+-- Every integration gets a configuration when it is created, with no
+-- channels and no rules, so a create for an integration only succeeds after
+-- its configuration was deleted.
+local json = require("anaplan.emulator.json")
+local common = require("anaplan.emulator.cw_common")
+
+local notifications = {}
+
+local CHANNELS = { "email", "in_app" }
+local EVENT_TYPES = { "success", "partial_failure", "full_failure" }
+local HEX_ID = { type = "string", required = true, pattern = common.LOWER_HEX_ID, description = common.ID_DESCRIPTION }
+
+-- Stores a configuration, attaches it to its integrations and returns it.
+function notifications.new_record(state, ctx, integration_ids, channels, config)
+  local record = {
+    id = common.new_id(state),
+    seq = common.next_seq(state),
+    created = ctx.now,
+    created_by = ctx.user.name,
+  }
+  state.notifications[record.id] = record
+  notifications.assign(state, record, integration_ids, channels, config)
+  return record
+end
+
+-- Replaces the integrations, channels and rules of a configuration.
+function notifications.assign(state, record, integration_ids, channels, config)
+  for _, integration_id in ipairs(record.integration_ids or {}) do
+    local integration = state.integrations[integration_id]
+    if integration then
+      integration.notification_id = nil
+    end
+  end
+  record.integration_ids = json.array(integration_ids)
+  record.channels = channels
+  record.config = config
+  for _, integration_id in ipairs(integration_ids) do
+    state.integrations[integration_id].notification_id = record.id
+  end
+end
+
+-- Removes a deleted integration from its configuration, and the
+-- configuration itself once no integration uses it.
+function notifications.detach(state, integration_id)
+  for id, record in pairs(state.notifications) do
+    for index, attached in ipairs(record.integration_ids) do
+      if attached == integration_id then
+        table.remove(record.integration_ids, index)
+        break
+      end
+    end
+    if #record.integration_ids == 0 then
+      state.notifications[id] = nil
+    end
+  end
+end
+
+local function check_unique(check, list, path)
+  local seen = {}
+  for index, value in ipairs(list) do
+    if seen[value] then
+      check:add(string.format("%s[%d]", path, index - 1), "repeats an earlier item")
+    end
+    seen[value] = true
+  end
+end
+
+local function check_rule(check, value, path)
+  local rule = check:value(value, path, { type = "object", required = true })
+  if not rule then
+    return nil
+  end
+  local event_type = check:field(rule, "type", path, { type = "string", required = true, enum = EVENT_TYPES })
+  local users = check:field(rule, "users", path, { type = "array", required = true, min_items = 1, max_items = 5 })
+  local stored_users = json.array()
+  for index, user in ipairs(users or {}) do
+    stored_users[index] = check:value(user, string.format("%s.users[%d]", path, index - 1), HEX_ID)
+  end
+  if users then
+    check_unique(check, users, path .. ".users")
+  end
+  return { type = event_type, users = stored_users }
+end
+
+-- Checks the integrations a request names: each must exist and must not
+-- have another configuration. Returns false when one already has one.
+local function check_integrations(check, state, ids, own_id)
+  local duplicate = false
+  for index, id in ipairs(ids) do
+    local path = string.format("body.integrationIds[%d]", index - 1)
+    local valid = check:value(id, path, HEX_ID)
+    local integration = valid and state.integrations[id]
+    if valid and not integration then
+      check:add(path, "no integration has this id")
+    elseif integration and integration.notification_id and integration.notification_id ~= own_id then
+      duplicate = true
+    end
+  end
+  return not duplicate
+end
+
+-- Checks a NotificationRequest body. Returns integration ids, channels and
+-- rules, or nil; the second result is false when an integration named
+-- already has a configuration other than `own_id`.
+local function check_request(check, state, req, own_id)
+  local body = check:body(req)
+  if not body then
+    return nil, true
+  end
+  -- The live API takes one integration per configuration today.
+  local ids = check:field(body, "integrationIds", "body", { type = "array", required = true, min_items = 1, max_items = 1 })
+  local channels = check:field(body, "channels", "body", { type = "array", required = true })
+  local rules = check:field(body, "notifications", "body", { type = "object", required = true })
+  local config = rules and check:field(rules, "config", "body.notifications", { type = "array", required = true })
+
+  local unique = true
+  if ids then
+    unique = check_integrations(check, state, ids, own_id)
+  end
+  local stored_channels = json.array()
+  for index, channel in ipairs(channels or {}) do
+    stored_channels[index] = check:value(channel, string.format("body.channels[%d]", index - 1), { type = "string", required = true, enum = CHANNELS })
+  end
+  if channels then
+    check_unique(check, channels, "body.channels")
+  end
+  local stored_config = json.array()
+  local seen_types = {}
+  for index, value in ipairs(config or {}) do
+    local path = string.format("body.notifications.config[%d]", index - 1)
+    local rule = check_rule(check, value, path)
+    if rule and rule.type and seen_types[rule.type] then
+      check:add(path .. ".type", "repeats an earlier rule's type")
+    end
+    stored_config[index] = rule
+    if rule and rule.type then
+      seen_types[rule.type] = true
+    end
+  end
+  if not check:ok() then
+    return nil, unique
+  end
+  return { integration_ids = common.array_copy(ids), channels = stored_channels, config = stored_config }, unique
+end
+
+-- Returns firstName and lastName of a user the emulator has seen sign in.
+-- Users it has never seen get empty names: it has no directory to ask.
+local function user_names(state, user_id)
+  local user = state.users[user_id]
+  if not user or not user.name then
+    return "", ""
+  end
+  local first, last = user.name:match("^(%S+)%s+(.+)$")
+  if first then
+    return first, last
+  end
+  return user.name, ""
+end
+
+-- Returns the NotificationConfig form of a stored configuration.
+function notifications.view(state, record)
+  local config = json.array()
+  for index, rule in ipairs(record.config) do
+    local users = json.array()
+    for user_index, user_id in ipairs(rule.users) do
+      local first, last = user_names(state, user_id)
+      users[user_index] = { userGuid = user_id, firstName = first, lastName = last }
+    end
+    config[index] = { type = rule.type, users = users }
+  end
+  return {
+    notificationId = record.id,
+    integrationIds = common.array_copy(record.integration_ids),
+    channels = common.array_copy(record.channels),
+    notifications = { config = config },
+  }
+end
+
+local DUPLICATE_DETAIL = { "body.integrationIds: the integration already has a notification configuration" }
+
+-- POST /integrations/notification
+function notifications.create(state, ctx)
+  local check = common.checker()
+  local request, unique = check_request(check, state, ctx.req, nil)
+  if not request then
+    return common.invalid_body(check.problems)
+  end
+  if not unique then
+    return common.failure(400, "Duplicate resource name not allowed", DUPLICATE_DETAIL)
+  end
+  local record = notifications.new_record(state, ctx, request.integration_ids, request.channels, request.config)
+  return common.success({ notification = { notificationId = record.id } })
+end
+
+-- GET /integrations/notification/{notificationId}
+function notifications.get(state, ctx)
+  local record = common.lookup(state.notifications, ctx.params.notificationId)
+  if not record then
+    return common.not_found("Notification configuration")
+  end
+  return common.success({ notifications = notifications.view(state, record) })
+end
+
+-- PUT /integrations/notification/{notificationId}: replaces the whole
+-- configuration with the NotificationRequest body.
+function notifications.update(state, ctx)
+  local record = common.lookup(state.notifications, ctx.params.notificationId)
+  if not record then
+    return common.not_found("Notification configuration")
+  end
+  local check = common.checker()
+  local request, unique = check_request(check, state, ctx.req, record.id)
+  if not request then
+    return common.invalid_body(check.problems)
+  end
+  if not unique then
+    return common.failure(400, "Duplicate resource name not allowed", DUPLICATE_DETAIL)
+  end
+  notifications.assign(state, record, request.integration_ids, request.channels, request.config)
+  return common.success()
+end
+
+-- DELETE /integrations/notification/{notificationId}: its integrations are
+-- left without a configuration.
+function notifications.delete(state, ctx)
+  local record = common.lookup(state.notifications, ctx.params.notificationId)
+  if not record then
+    return common.not_found("Notification configuration")
+  end
+  notifications.assign(state, record, {}, json.array(), json.array())
+  state.notifications[record.id] = nil
+  return common.success()
+end
+
+return notifications
