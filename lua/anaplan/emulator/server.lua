@@ -126,7 +126,8 @@ local function parse_head(head)
   end
 
   local headers = {}
-  for line in (rest .. "\r\n"):gmatch("(.-)\r\n") do
+  local header_lines = rest == "" and "" or rest .. "\r\n"
+  for line in header_lines:gmatch("(.-)\r\n") do
     local name, value = line:match("^(" .. TOKEN .. "):[ \t]*(.-)[ \t]*$")
     if not name then
       return nil, 400, "malformed header line"
