@@ -89,7 +89,7 @@ describe("emulator auth API", function()
   end
 
   describe("basic login", function()
-    it("answers 201 with the token shape", function()
+    it("returns 201 with the token shape", function()
       local status, body, headers = call("POST", "/token/authenticate",
         { Authorization = basic("dev@example.com", "dev") })
 
@@ -230,7 +230,7 @@ describe("emulator auth API", function()
       assert.are.equal(401, (call("POST", "/token/refresh", token_header(info.tokenValue))))
     end)
 
-    it("logout answers 204, then the token is refused", function()
+    it("logout returns 204 and ends the token", function()
       local token = login().tokenValue
       local status, body = call("POST", "/token/logout", token_header(token))
       assert.are.equal(204, status)
@@ -240,7 +240,7 @@ describe("emulator auth API", function()
       assert.are.equal(401, (call("POST", "/token/refresh", token_header(token))))
     end)
 
-    it("answers 405 to a wrong method on a token path", function()
+    it("returns 405 for a wrong method", function()
       local status, _, headers = call("GET", "/token/authenticate")
       assert.are.equal(405, status)
       assert.are.equal("POST", headers.allow)

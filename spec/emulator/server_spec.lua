@@ -1,5 +1,5 @@
 -- The emulator's HTTP server, routing, request log and control API. Most
--- specs run the server in this process with a fake CloudWorks state; the
+-- specs run the server in this process with a fake CloudWorks state, and the
 -- last group starts the real emulator as a child process.
 local uv = require("luv")
 local json = require("anaplan.emulator.json")
@@ -9,7 +9,7 @@ local auth = require("anaplan.emulator.auth")
 
 local BASIC = "Basic " .. auth.base64_encode("dev@example.com:dev")
 
--- A CloudWorks state that records what it gets and answers from a table of
+-- A CloudWorks state that records its requests and responds from a table of
 -- "METHOD /path" routes.
 local function fake_state()
   local state = { handled = {}, configured = {}, outcomes = {}, resets = 0, routes = {} }
@@ -34,7 +34,7 @@ local function fake_state()
 end
 
 -- A raw connection, for what client.request cannot show: keep-alive,
--- interim answers, half-sent requests.
+-- interim responses, half-sent requests.
 local function connect(port)
   local connection = { received = "", closed = false, socket = uv.new_tcp() }
   local connected = false
@@ -54,7 +54,7 @@ local function connect(port)
   function connection:send(data)
     self.socket:write(data)
   end
-  -- Waits until the received text matches pattern; returns the text.
+  -- Waits until the received text matches pattern, then returns the text.
   function connection:wait_for(pattern)
     client.run_until(function()
       return self.received:find(pattern) ~= nil or self.closed
@@ -102,14 +102,14 @@ describe("emulator server", function()
   end
 
   describe("routing", function()
-    it("answers an unknown path with an HTML 404", function()
+    it("returns HTML 404 for an unknown path", function()
       local status, headers, body = call("GET", "/nowhere")
       assert.are.equal(404, status)
       assert.matches("^text/html", headers["content-type"])
       assert.matches("^<!DOCTYPE html>", body)
     end)
 
-    it("answers an unrouted CloudWorks path with an HTML 404", function()
+    it("returns HTML 404 for an unrouted CloudWorks path", function()
       local status, headers = call("GET", "/2/0/integrations/run/abc/dump",
         { Authorization = "AnaplanAuthToken " .. login() })
       assert.are.equal(404, status)
@@ -179,7 +179,7 @@ describe("emulator server", function()
       assert.are.equal("a,b\n1,2\n", body)
     end)
 
-    it("answers 500 when the state raises, and keeps serving", function()
+    it("returns 500 when the state raises", function()
       state.routes["GET /boom"] = function() error("state bug") end
       local token = login()
 
@@ -200,13 +200,13 @@ describe("emulator server", function()
       local text = connection:wait_for("</html>\n.*</html>\n$")
       connection:close()
 
-      local _, answers = text:gsub("HTTP/1%.1 404 Not Found", "")
-      assert.are.equal(2, answers)
+      local _, responses = text:gsub("HTTP/1%.1 404 Not Found", "")
+      assert.are.equal(2, responses)
       assert.is_false(connection.closed)
       assert.matches("Connection: keep%-alive", text)
     end)
 
-    it("answers pipelined requests in order", function()
+    it("responds to pipelined requests in order", function()
       local connection = connect(emulator.port)
       connection:send("POST /__emulator/faults HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"
         .. "GET /__emulator/requests HTTP/1.1\r\n\r\n")
@@ -215,7 +215,7 @@ describe("emulator server", function()
       assert.matches("^HTTP/1%.1 400 .*HTTP/1%.1 200 ", text)
     end)
 
-    it("answers 100 Continue before reading the body", function()
+    it("sends 100 Continue before the body", function()
       local connection = connect(emulator.port)
       connection:send("POST /__emulator/config HTTP/1.1\r\nContent-Length: 16\r\n"
         .. "Expect: 100-continue\r\n\r\n")
@@ -229,7 +229,7 @@ describe("emulator server", function()
       assert.are.equal(25, state.configured[1].page_cap)
     end)
 
-    it("closes after answering Connection: close", function()
+    it("closes after Connection: close", function()
       local connection = connect(emulator.port)
       connection:send("GET /a HTTP/1.1\r\nConnection: close\r\n\r\n")
       assert.is_true(connection:wait_closed())
@@ -237,7 +237,7 @@ describe("emulator server", function()
       assert.matches("Connection: close", connection.received)
     end)
 
-    it("answers 411 to a chunked body", function()
+    it("returns 411 for a chunked body", function()
       local connection = connect(emulator.port)
       connection:send("POST /2/0/integrations HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
       local text = connection:wait_for("}$")
@@ -245,7 +245,7 @@ describe("emulator server", function()
       assert.matches("^HTTP/1%.1 411 ", text)
     end)
 
-    it("answers 413 to a body over 16 MiB without reading it", function()
+    it("returns 413 for a body over 16 MiB", function()
       local connection = connect(emulator.port)
       connection:send(string.format("POST /2/0/integrations HTTP/1.1\r\nContent-Length: %d\r\n"
         .. "Expect: 100-continue\r\n\r\n", server.MAX_BODY + 1))
@@ -268,7 +268,7 @@ describe("emulator server", function()
       assert.are.equal(0.5, state.configured[1].run_duration)
     end)
 
-    it("answers 400 to a malformed request line", function()
+    it("returns 400 for a malformed request line", function()
       local connection = connect(emulator.port)
       connection:send("GARBAGE\r\n\r\n")
       local text = connection:wait_for("}$")
@@ -276,16 +276,16 @@ describe("emulator server", function()
       assert.matches("^HTTP/1%.1 400 ", text)
     end)
 
-    it("sends Content-Length on every answer but 204", function()
+    it("sends Content-Length except on 204", function()
       local token = login()
-      local answers = {
+      local responses = {
         { call("GET", "/nowhere") },
         { call("GET", "/2/0/integrations") },
         { call("GET", "/token/validate", { Authorization = "AnaplanAuthToken " .. token }) },
         { call("GET", "/__emulator/requests") },
       }
-      for _, answer in ipairs(answers) do
-        assert.are.equal(#answer[3], tonumber(answer[2]["content-length"]))
+      for _, response in ipairs(responses) do
+        assert.are.equal(#response[3], tonumber(response[2]["content-length"]))
       end
       local status, headers = call("POST", "/token/logout", { Authorization = "AnaplanAuthToken " .. token })
       assert.are.equal(204, status)
@@ -408,6 +408,16 @@ describe("emulator server", function()
       assert.are.same({ { id, "partial_failure" } }, state.outcomes)
     end)
 
+    it("reports an outcome the state rejects", function()
+      function state:set_next_outcome()
+        return nil, "integration id is unknown"
+      end
+      local status, _, body = call("POST", "/__emulator/outcome", nil,
+        json.encode({ integrationId = string.rep("ab", 16), outcome = "failure" }))
+      assert.are.equal(400, status)
+      assert.matches("integration id is unknown", json.decode(body).status.message)
+    end)
+
     it("rejects an unknown outcome", function()
       local status, _, body = call("POST", "/__emulator/outcome", nil,
         json.encode({ integrationId = string.rep("ab", 16), outcome = "maybe" }))
@@ -428,13 +438,13 @@ describe("emulator server", function()
       assert.are.equal(401, (call("GET", "/2/0/integrations", { Authorization = "AnaplanAuthToken " .. token })))
     end)
 
-    it("answers an unknown control path with a JSON 404", function()
+    it("returns JSON 404 for an unknown control path", function()
       local status, headers = call("GET", "/__emulator/nothing")
       assert.are.equal(404, status)
       assert.matches("^application/json", headers["content-type"])
     end)
 
-    it("stops the server after answering shutdown", function()
+    it("stops the server after shutdown", function()
       assert.are.equal(200, (call("POST", "/__emulator/shutdown")))
       client.run_until(function() return stop_reason ~= nil end, 2)
       assert.matches("shutdown", stop_reason)
@@ -480,7 +490,7 @@ end)
 describe("emulator child process", function()
   local emulator_module = require("anaplan.emulator")
 
-  it("starts, answers on its URL, and exits on stop", function()
+  it("starts, serves its URL, exits on stop", function()
     local emulator = emulator_module.start({ port = 0 })
     assert.matches("^http://127%.0%.0%.1:%d+$", emulator.base_url)
     assert.are.equal(emulator.base_url, emulator.auth_url)
@@ -502,10 +512,68 @@ describe("emulator child process", function()
     emulator:stop()
   end)
 
+  it("the command exits once its parent process is gone", function()
+    local parent = uv.spawn("sleep", { args = { "1" } }, function() end)
+    local output = uv.new_pipe(false)
+    local exited, exit_code, url = false, nil, ""
+    local child = uv.spawn("lua5.4", {
+      args = { "bin/anaplan-cw-emulator", "--quiet", "--max-lifetime", "20", "--parent-pid", tostring(parent:get_pid()) },
+      stdio = { nil, output, 2 },
+    }, function(code)
+      exited, exit_code = true, code
+    end)
+    output:read_start(function(_, data)
+      url = url .. (data or "")
+    end)
+
+    local ended = client.run_until(function() return exited end, 10)
+    output:close()
+    parent:close()
+    child:close()
+    uv.run("nowait")
+    assert.matches("^http://127%.0%.0%.1:%d+\n", url)
+    assert.is_true(ended)
+    assert.are.equal(0, exit_code)
+  end)
+
   it("rejects an unknown start option by name", function()
     assert.has_error(function()
       emulator_module.start({ page_size = 3 })
     end, 'anaplan.emulator.start: unknown option "page_size"')
+  end)
+
+  it("drives the control API through the handle's methods", function()
+    local emulator = emulator_module.start({ port = 0 })
+    local function request(path, token)
+      return client.request({ port = emulator.port, path = path,
+        headers = token and { Authorization = "AnaplanAuthToken " .. token } or nil })
+    end
+    local _, _, login = client.request({ port = emulator.port, method = "POST", path = "/token/authenticate",
+      headers = { Authorization = BASIC } })
+    local token = json.decode(login).tokenInfo.tokenValue
+
+    emulator:fault({ kind = "status", status = 503, path = "/2/0/integrations", count = 2 })
+    local faulted = request("/2/0/integrations", token)
+    emulator:clear_faults()
+    local cleared = request("/2/0/integrations", token)
+    local log = emulator:requests()
+    emulator:clear_requests()
+    local log_after_clear = emulator:requests()
+    emulator:expire_tokens()
+    local expired = request("/2/0/integrations", token)
+    emulator:set_next_outcome(string.rep("0f", 16), "failure")
+    local ok, message = pcall(emulator.set_next_outcome, emulator, "not-an-id", "failure")
+    emulator:stop()
+
+    assert.are.equal(503, faulted)
+    assert.are.equal(200, cleared)
+    assert.are.equal(3, #log)
+    assert.are.equal("status", log[2].fault)
+    assert.is_nil(log[3].fault)
+    assert.are.same({}, log_after_clear)
+    assert.are.equal(401, expired)
+    assert.is_false(ok)
+    assert.matches("integrationId must be 32 hexadecimal characters", message)
   end)
 
   it("passes config changes to the CloudWorks state", function()

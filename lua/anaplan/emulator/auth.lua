@@ -3,7 +3,7 @@
 --
 -- Certificate logins are verified with the openssl command-line tool. Each
 -- check runs a few short blocking processes, which stall the server for some
--- milliseconds; that is fine for a development tool.
+-- milliseconds, which is fine for a development tool.
 local json = require("anaplan.emulator.json")
 
 local auth = {}
@@ -131,7 +131,7 @@ function Auth:set_base_url(base_url)
   self.base_url = base_url
 end
 
--- Changes settings at run time; the new token_ttl applies to tokens issued
+-- Changes settings at run time. The new token_ttl applies to tokens issued
 -- or refreshed from now on.
 function Auth:configure(settings)
   if settings.token_ttl then
@@ -205,7 +205,7 @@ function Auth:authorize(header)
 end
 
 ---------------------------------------------------------------------------
--- Answers
+-- Responses
 ---------------------------------------------------------------------------
 
 local function failure(status, code, message)
@@ -228,7 +228,7 @@ function Auth:meta()
   return { validationUrl = self.base_url .. "/token/validate" }
 end
 
-function Auth:login_answer(token)
+function Auth:login_response(token)
   return 201, {
     status = "SUCCESS",
     statusMessage = "Login successful",
@@ -246,7 +246,7 @@ function Auth:basic_login(credentials)
   if email:lower() ~= self.email:lower() or password ~= self.password then
     return failure(401, "FAILURE_BAD_CREDENTIAL", "Invalid email or password")
   end
-  return self:login_answer(self:issue_token(self.default_user))
+  return self:login_response(self:issue_token(self.default_user))
 end
 
 ---------------------------------------------------------------------------
@@ -263,7 +263,7 @@ local function write_file(path, data)
   file:close()
 end
 
--- Runs a command with its output discarded; returns whether it exited 0.
+-- Runs a command with its output discarded. Returns whether it exited 0.
 local function succeeds(command)
   return os.execute(command .. " >/dev/null 2>&1") == true
 end
@@ -366,7 +366,7 @@ function Auth:certificate_login(encoded_certificate, raw_body)
   if email and email ~= "" then
     user = self:user_for(email)
   end
-  return self:login_answer(self:issue_token(user))
+  return self:login_response(self:issue_token(user))
 end
 
 ---------------------------------------------------------------------------
@@ -374,7 +374,7 @@ end
 ---------------------------------------------------------------------------
 
 -- Returns the token an /token/validate, refresh or logout request carries,
--- or nil and the error answer.
+-- or nil and the error response.
 function Auth:token_of(request)
   local header = request.headers.authorization
   if not header or header == "" then
@@ -453,7 +453,7 @@ for route in pairs(handlers) do
   ALLOWED[path] = method
 end
 
--- Answers a request under /token: returns status, body (a table, or "" for
+-- Handles a request under /token. Returns status, body (a table, or "" for
 -- no body) and headers, or nil when no route matches.
 function Auth:handle(request)
   local handler = handlers[request.method .. " " .. request.path]

@@ -1,8 +1,8 @@
 -- A small blocking HTTP/1.1 client on luv, for talking to an emulator on a
--- loopback address: one request per connection, the answer read whole.
+-- loopback address: one request per connection, and the whole response read.
 --
 -- It runs the default luv loop until its request ends, so it cannot be used
--- from inside a luv callback; it raises an error there instead.
+-- from inside a luv callback. It raises an error there instead.
 local uv = require("luv")
 local server = require("anaplan.emulator.server")
 
@@ -38,9 +38,9 @@ function client.run_until(done, seconds)
 end
 
 -- Returns status, headers (lowercase names) and body parsed from a complete
--- answer, or nil when the answer is not complete yet. Raises a message when
--- the answer cannot be parsed.
-local function parse_answer(data, eof, method)
+-- response, or nil when the response is not complete yet. Raises a message
+-- when the response cannot be parsed.
+local function parse_response(data, eof, method)
   local head_end = data:find("\r\n\r\n", 1, true)
   if not head_end then
     return nil
@@ -51,9 +51,9 @@ local function parse_answer(data, eof, method)
     error("malformed status line " .. string.format("%q", status_line), 0)
   end
 
-  -- An interim 1xx answer precedes the real one.
+  -- An interim 1xx response precedes the final one.
   if status >= 100 and status < 200 then
-    return parse_answer(data:sub(head_end + 4), eof, method)
+    return parse_response(data:sub(head_end + 4), eof, method)
   end
 
   local headers = {}
@@ -114,21 +114,21 @@ function client.request(options)
       result = table.pack(...)
     end
   end
-  local function read_answer(err, data)
+  local function read_response(err, data)
     if err then
-      finish(nil, "reading the answer failed: " .. err)
+      finish(nil, "reading the response failed: " .. err)
       return
     end
     if data then
       chunks[#chunks + 1] = data
     end
-    local ok, status, headers, answer_body = pcall(parse_answer, table.concat(chunks), data == nil, method)
+    local ok, status, headers, response_body = pcall(parse_response, table.concat(chunks), data == nil, method)
     if not ok then
       finish(nil, status)
     elseif status then
-      finish(status, headers, answer_body)
+      finish(status, headers, response_body)
     elseif data == nil then
-      finish(nil, "connection closed before an answer")
+      finish(nil, "connection closed before a response")
     end
   end
 
@@ -138,7 +138,7 @@ function client.request(options)
       return
     end
     socket:write(request_text)
-    socket:read_start(read_answer)
+    socket:read_start(read_response)
   end)
 
   local timeout = options.timeout or DEFAULT_TIMEOUT

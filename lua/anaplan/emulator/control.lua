@@ -98,7 +98,7 @@ function control.mask_body(text)
   return text
 end
 
--- Adds request to the log and returns its entry; the caller sets
+-- Adds request to the log and returns its entry. The caller sets
 -- entry.fault when a fault applies.
 function Control:record(request)
   local headers = {}
@@ -239,7 +239,7 @@ end
 -- Settings
 ---------------------------------------------------------------------------
 
--- Returns the settings a /config body asks for, or nil and a message.
+-- Returns the settings a /config body requests, or nil and a message.
 local function parse_config(body)
   for key in pairs(body) do
     if key ~= "page_cap" and key ~= "run_duration" and key ~= "token_ttl" then
@@ -272,6 +272,19 @@ local function bad_request(message)
   return 400, { status = { code = 400, message = message } }
 end
 
+-- Calls a state method that may raise or return nil and a message on bad
+-- input. Returns true, or false and the message.
+local function call_state(state, method, ...)
+  local ok, result, message = pcall(state[method], state, ...)
+  if not ok then
+    return false, tostring(result)
+  end
+  if result == nil and message ~= nil then
+    return false, tostring(message)
+  end
+  return true
+end
+
 local routes = {}
 
 routes["POST /reset"] = function(self)
@@ -297,7 +310,11 @@ routes["POST /config"] = function(self, body)
     return bad_request(message)
   end
   if settings.page_cap or settings.run_duration then
-    self.state:configure({ page_cap = settings.page_cap, run_duration = settings.run_duration })
+    local ok, message = call_state(self.state, "configure",
+      { page_cap = settings.page_cap, run_duration = settings.run_duration })
+    if not ok then
+      return bad_request("cannot change the config: " .. message)
+    end
   end
   if settings.token_ttl then
     self.auth:configure({ token_ttl = settings.token_ttl })
@@ -316,9 +333,9 @@ routes["POST /outcome"] = function(self, body)
   if not OUTCOMES[outcome] then
     return bad_request("outcome must be success, partial_failure or failure, got " .. json.encode(outcome))
   end
-  local ok, err = pcall(self.state.set_next_outcome, self.state, id:lower(), outcome)
+  local ok, message = call_state(self.state, "set_next_outcome", id:lower(), outcome)
   if not ok then
-    return bad_request("cannot set the next outcome: " .. tostring(err))
+    return bad_request("cannot set the next outcome: " .. message)
   end
   return success()
 end
@@ -366,8 +383,8 @@ for route in pairs(routes) do
   ALLOWED[path] = ALLOWED[path] and (ALLOWED[path] .. ", " .. method) or method
 end
 
--- Answers a request under /__emulator. Returns status, a body table, and a
--- function to run once the answer is sent (or nil).
+-- Handles a request under /__emulator. Returns status, a body table, and a
+-- function to run once the response is sent (or nil).
 function Control:handle(request)
   local path = request.path:sub(#"/__emulator" + 1)
   local route = request.method .. " " .. path

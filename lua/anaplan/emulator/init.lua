@@ -151,7 +151,7 @@ end
 -- Control calls
 ---------------------------------------------------------------------------
 
--- Sends a control request and returns the decoded answer; raises on failure.
+-- Sends a control request and returns the decoded response. Raises on failure.
 function Emulator:call(method, path, body)
   if self.stopped then
     error("the emulator at " .. self.base_url .. " has been stopped", 3)
@@ -165,14 +165,14 @@ function Emulator:call(method, path, body)
     body = body and json.encode(body) or nil,
   })
   if not status then
-    error(string.format("emulator control call %s %s failed: %s", method, path, text or "no answer"), 3)
+    error(string.format("emulator control call %s %s failed: %s", method, path, text or "no response"), 3)
   end
-  local answer = json.decode(text)
+  local response = json.decode(text)
   if status >= 300 then
-    local message = type(answer) == "table" and type(answer.status) == "table" and answer.status.message or text
+    local message = type(response) == "table" and type(response.status) == "table" and response.status.message or text
     error(string.format("emulator control call %s %s failed with %d: %s", method, path, status, message), 3)
   end
-  return answer
+  return response
 end
 
 -- Returns the log of auth and CloudWorks requests received, oldest first.
@@ -194,8 +194,8 @@ function Emulator:configure(settings)
   self:call("POST", "/config", json.object(settings or {}))
 end
 
--- Adds a fault; see the control API for its fields (method, path, count,
--- kind, status, retry_after, seconds).
+-- Adds a fault. Its fields are those of POST /__emulator/faults: method,
+-- path, count, kind, status, retry_after, seconds.
 function Emulator:fault(fault)
   self:call("POST", "/faults", json.object(fault or {}))
 end
@@ -237,8 +237,8 @@ function Emulator:kill(signal)
   end
 end
 
--- Stops the child: asks it to shut down, then waits for it to exit, and
--- signals it when it does not. Safe to call more than once.
+-- Stops the child: requests a shutdown, waits for the child to exit, and
+-- sends it SIGTERM, then SIGKILL, when it does not. Safe to call more than once.
 function Emulator:stop()
   if self.stopped then
     return

@@ -66,7 +66,7 @@ local FLAG_OPTIONS = {
   ["--help"] = "help",
 }
 
--- Returns the settings argv asks for, or nil and a message.
+-- Returns the settings that argv requests, or nil and a message.
 function main.parse_arguments(argv)
   local settings = { host = "127.0.0.1", port = 0, max_lifetime = 0 }
   local i = 1
@@ -110,7 +110,7 @@ local function report(message)
   io.stderr:flush()
 end
 
--- Reads the password from standard input; one trailing newline is dropped.
+-- Reads the password from standard input, without one trailing newline.
 local function read_password()
   local text = io.stdin:read("a") or ""
   return (text:gsub("\r?\n$", ""))
@@ -216,7 +216,7 @@ function main.run(argv)
   return 0
 end
 
--- Run as a script (not required as a module): `...` holds the arguments.
+-- Run as a script (not required as a module): `...` contains the arguments.
 if (...) ~= "anaplan.emulator.main" then
   os.exit(main.run({ ... }))
 end

@@ -2,9 +2,9 @@
 -- API, CloudWorks 2.0 and the control API on one loopback port.
 --
 -- Requests on a connection are handled one at a time: reading pauses while a
--- request is being answered, so answers go out in order and a client that
+-- request is being handled, so responses go out in order and a client that
 -- pipelines cannot grow the buffers. Request bodies need Content-Length, as
--- every client of this API sends it; chunked request bodies are rejected.
+-- every client of this API sends it. Chunked request bodies are rejected.
 local uv = require("luv")
 local json = require("anaplan.emulator.json")
 local auth = require("anaplan.emulator.auth")
@@ -16,7 +16,7 @@ server.MAX_BODY = 16 * 1024 * 1024
 local MAX_HEAD = 64 * 1024
 local IDLE_TIMEOUT_MS = 60 * 1000
 -- How long a closing connection keeps draining what the client still sends,
--- so that the kernel does not reset the connection before the answer arrives.
+-- so that the kernel does not reset the connection before the response arrives.
 local LINGER_MS = 2000
 
 local REASONS = {
@@ -35,7 +35,7 @@ function server.reason(status)
   return REASONS[status] or "Unknown"
 end
 
--- The live web server answers unrouted paths with an HTML page, not JSON.
+-- The live web server responds to unrouted paths with an HTML page, not JSON.
 local NOT_FOUND_PAGE = table.concat({
   "<!DOCTYPE html>",
   "<html><head><title>404 Not Found</title></head>",
@@ -94,7 +94,7 @@ local function percent_decode(text)
 end
 
 -- Returns the query string as a table of decoded names to decoded values.
--- A name given twice keeps its last value; "a" without "=" maps to "".
+-- A name given twice keeps its last value, and "a" without "=" maps to "".
 function server.parse_query(query_string)
   local query = {}
   for pair in query_string:gmatch("[^&]+") do
@@ -199,7 +199,7 @@ local function wants_keep_alive(request)
 end
 
 ---------------------------------------------------------------------------
--- Answers
+-- Responses
 ---------------------------------------------------------------------------
 
 local function http_date()
@@ -256,7 +256,7 @@ function Connection:close()
 end
 
 -- Sends FIN, then drains and discards input until the client closes or
--- LINGER_MS passes, so the answer is not lost to a connection reset.
+-- LINGER_MS passes, so the response is not lost to a connection reset.
 function Connection:close_gracefully()
   if self.closed or self.closing then
     return
@@ -302,7 +302,7 @@ function Connection:write(data, callback)
   end)
 end
 
--- Answers a request that could not be parsed, then closes the connection.
+-- Responds to a request that could not be parsed, then closes the connection.
 function Connection:fail(status, message)
   self.busy = true
   self.socket:read_stop()
@@ -432,9 +432,9 @@ function Connection:finish(keep_alive)
   self:process()
 end
 
--- Sends the answer. after, when given, runs once the answer is written.
+-- Sends the response. after, when given, runs once the response is written.
 function Reply:send(status, headers, body, after)
-  assert(not self.sent, "a request can be answered only once")
+  assert(not self.sent, "a request can have only one response")
   self.sent = true
   body = body or ""
   local connection = self.connection
@@ -452,9 +452,9 @@ function Reply:send(status, headers, body, after)
 end
 
 -- Sends the status line, the headers with the full Content-Length and the
--- first half of the body, then closes: a connection cut mid-answer.
+-- first half of the body, then closes the connection in mid-response.
 function Reply:send_truncated(status, headers, body)
-  assert(not self.sent, "a request can be answered only once")
+  assert(not self.sent, "a request can have only one response")
   self.sent = true
   local connection = self.connection
   local head = format_head(status, headers, #body, false)
@@ -463,9 +463,9 @@ function Reply:send_truncated(status, headers, body)
   end)
 end
 
--- Closes the connection without an answer.
+-- Closes the connection without a response.
 function Reply:abort()
-  assert(not self.sent, "a request can be answered only once")
+  assert(not self.sent, "a request can have only one response")
   self.sent = true
   self.connection:close()
 end
@@ -507,9 +507,9 @@ function Listener:close()
 end
 
 -- Listens on options.host (a loopback address) and options.port (0 picks a
--- free port). options.on_request(request, reply) is called for each request;
+-- free port). options.on_request(request, reply) is called for each request,
 -- options.on_error(message) for errors the server catches. Returns the
--- listener, whose host and port say where it listens, or nil and a message.
+-- listener (its host and port fields give the address), or nil and a message.
 function server.listen(options)
   local address, message = server.loopback_address(options.host or "127.0.0.1")
   if not address then
@@ -549,19 +549,19 @@ end
 local Emulator = {}
 Emulator.__index = Emulator
 
-local function json_answer(status, value, headers)
+local function json_response(status, value, headers)
   headers = headers or {}
   headers["Content-Type"] = headers["Content-Type"] or "application/json"
   return status, headers, json.encode(value)
 end
 
-local function not_found_answer()
+local function not_found_response()
   return 404, { ["Content-Type"] = "text/html; charset=utf-8" }, NOT_FOUND_PAGE
 end
 
--- Turns a handler's (status, body, headers) into (status, headers, text):
--- tables are JSON-encoded, strings go out as they are.
-local function encode_answer(status, body, headers)
+-- Turns a handler's (status, body, headers) into (status, headers, text).
+-- Tables are JSON-encoded and strings are sent as they are.
+local function encode_response(status, body, headers)
   local out = {}
   local content_type
   for name, value in pairs(headers or {}) do
@@ -591,11 +591,11 @@ local function copy_user(user)
   return { id = user.id, email = user.email, name = user.name }
 end
 
--- Answers a CloudWorks request: checks the token, then asks the state.
-function Emulator:answer_cloudworks(request)
+-- Responds to a CloudWorks request: checks the token, then calls the state.
+function Emulator:respond_cloudworks(request)
   local user, message = self.auth:authorize(request.headers.authorization)
   if not user then
-    return json_answer(401, { status = { code = 401, message = message } })
+    return json_response(401, { status = { code = 401, message = message } })
   end
 
   local body, json_error
@@ -612,41 +612,41 @@ function Emulator:answer_cloudworks(request)
     user = copy_user(user),
   })
   if status == nil then
-    return not_found_answer()
+    return not_found_response()
   end
-  return encode_answer(status, result, headers)
+  return encode_response(status, result, headers)
 end
 
 -- Returns (status, headers, text) for an auth or CloudWorks request.
-function Emulator:answer(request)
+function Emulator:respond(request)
   if is_under(request.path, "/token") then
     local status, body, headers = self.auth:handle(request)
     if status == nil then
-      return not_found_answer()
+      return not_found_response()
     end
-    return encode_answer(status, body, headers)
+    return encode_response(status, body, headers)
   end
   if is_under(request.path, "/2/0") then
-    return self:answer_cloudworks(request)
+    return self:respond_cloudworks(request)
   end
-  return not_found_answer()
+  return not_found_response()
 end
 
 -- Returns (status, headers, text) of the error a status fault injects. The
--- auth API has its own error shape for 401; every other answer uses the
+-- auth API has its own error shape for 401. Every other response uses the
 -- CloudWorks envelope.
-local function fault_answer(request, fault)
+local function fault_response(request, fault)
   local headers = {}
   if fault.retry_after then
     headers["Retry-After"] = fault.retry_after
   end
   if fault.status == 401 and is_under(request.path, "/token") then
-    return json_answer(401, {
+    return json_response(401, {
       status = "FAILURE_BAD_CREDENTIAL",
       statusMessage = "Authentication failed (injected fault)",
     }, headers)
   end
-  return json_answer(fault.status, {
+  return json_response(fault.status, {
     status = { code = fault.status, message = server.reason(fault.status) },
   }, headers)
 end
@@ -662,11 +662,11 @@ function Emulator:log_request(request, status, fault)
   self.log(string.format("%s %s %s", request.method, request.path, outcome))
 end
 
--- Runs the request, applies its fault if any, and sends the answer.
+-- Runs the request, applies its fault if any, and sends the response.
 function Emulator:serve(request, reply, fault)
   local kind = fault and fault.kind
   if kind == "status" then
-    local status, headers, text = fault_answer(request, fault)
+    local status, headers, text = fault_response(request, fault)
     reply:send(status, headers, text)
     self:log_request(request, status, fault)
     return
@@ -677,7 +677,7 @@ function Emulator:serve(request, reply, fault)
     return
   end
 
-  local status, headers, text = self:answer(request)
+  local status, headers, text = self:respond(request)
   if kind == "close_mid_body" then
     reply:send_truncated(status, headers, text)
   elseif kind == "bad_json" then
@@ -693,7 +693,7 @@ end
 function Emulator:on_request(request, reply)
   if is_under(request.path, "/__emulator") then
     local status, body, after = self.control:handle(request)
-    local _, headers, text = json_answer(status, body)
+    local _, headers, text = json_response(status, body)
     reply:send(status, headers, text, after)
     return
   end
