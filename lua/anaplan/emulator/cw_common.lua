@@ -279,14 +279,18 @@ local function check_integer(self, value, path, spec)
   return value
 end
 
+local function items(count)
+  return count .. (count == 1 and " item" or " items")
+end
+
 local function check_array(self, value, path, spec)
   local count = #value
   if spec.min_items and count < spec.min_items then
-    self:add(path, "must have at least " .. spec.min_items .. " item" .. (spec.min_items == 1 and "" or "s"))
+    self:add(path, "must have at least " .. items(spec.min_items))
     return nil
   end
   if spec.max_items and count > spec.max_items then
-    self:add(path, "must have at most " .. spec.max_items .. " items")
+    self:add(path, "must have at most " .. items(spec.max_items))
     return nil
   end
   return value
