@@ -498,8 +498,9 @@ describe("emulator child process", function()
     assert.are.same({}, emulator:requests())
 
     emulator:stop()
-    assert.is_true(emulator.exited)
-    assert.are.equal(0, emulator.exit_code)
+    local exited, code = emulator:wait(0)
+    assert.is_true(exited)
+    assert.are.equal(0, code)
     assert.is_nil(uv.kill(emulator.pid, 0))
     emulator:stop()
   end)
@@ -510,6 +511,27 @@ describe("emulator child process", function()
     assert.is_true(exited)
     assert.are.equal(0, code)
     emulator:stop()
+  end)
+
+  it("stops the child when the handle is collected", function()
+    local emulator = emulator_module.start({ port = 0 })
+    local child = emulator.child
+    emulator = nil
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(emulator)
+    assert.is_true(client.run_until(function() return child.exited end, 5))
+  end)
+
+  it("stops the child when a <close> handle leaves scope", function()
+    local handle
+    do
+      local emulator <close> = emulator_module.start({ port = 0 })
+      handle = emulator
+    end
+    local exited, code = handle:wait(0)
+    assert.is_true(exited)
+    assert.are.equal(0, code)
   end)
 
   it("the command exits once its parent process is gone", function()

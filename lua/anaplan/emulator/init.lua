@@ -58,7 +58,7 @@ local function child_arguments(options, main_path)
     "-e", setup, main_path,
     "--host", options.host or "127.0.0.1",
     "--port", tostring(options.port or 0),
-    "--parent-pid", tostring(uv.os_getpid()),
+    "--parent-pid", string.format("%d", uv.os_getpid()),
     "--max-lifetime", tostring(options.max_lifetime or 3600),
     "--password-stdin",
   }
@@ -91,47 +91,69 @@ function emulator.start(options)
     error("anaplan.emulator.start: anaplan/emulator/main.lua is not on package.path", 2)
   end
 
-  local self = setmetatable({}, Emulator)
+  -- The exit callback stays referenced by luv while the child runs, so it
+  -- must not capture the handle, or the handle could never be collected.
+  local child = { exited = false }
+  local self = setmetatable({ child = child }, Emulator)
   local stdin, stdout = uv.new_pipe(false), uv.new_pipe(false)
   local process, pid = uv.spawn(options.lua or "lua5.4", {
     args = child_arguments(options, main_path),
     stdio = { stdin, stdout, 2 },
   }, function(code, signal)
-    self.exited = true
-    self.exit_code = code
-    self.exit_signal = signal
+    child.exited = true
+    child.exit_code = code
+    child.exit_signal = signal
   end)
   if not process then
     stdin:close()
     stdout:close()
+    uv.run("nowait")
     error("anaplan.emulator.start: cannot run " .. (options.lua or "lua5.4") .. ": " .. tostring(pid), 2)
   end
   self.process, self.pid = process, pid
 
   -- The password goes through a pipe, so it never shows in a process list.
-  stdin:write(options.password or "dev")
-  stdin:shutdown(function()
-    stdin:close()
+  local pipes_open = 2
+  local function close_pipe(pipe)
+    if not pipe:is_closing() then
+      pipe:close(function()
+        pipes_open = pipes_open - 1
+      end)
+    end
+  end
+  stdin:write(options.password or "dev", function()
+    close_pipe(stdin)
   end)
 
   local output = ""
-  stdout:read_start(function(err, data)
+  stdout:read_start(function(_, data)
     if data then
       output = output .. data
-    elseif not stdout:is_closing() then
-      stdout:close()
+    else
+      close_pipe(stdout)
     end
   end)
   local printed = client.run_until(function()
-    return output:find("\n", 1, true) ~= nil or self.exited
+    return output:find("\n", 1, true) ~= nil or child.exited
   end, START_TIMEOUT)
-  if not stdout:is_closing() then
-    stdout:close()
-  end
 
   local url = output:match("^(http://[^\r\n]+:%d+)\r?\n")
   if not url then
-    self:kill()
+    self:kill("sigkill")
+    client.run_until(function() return child.exited end, STOP_TIMEOUT)
+  end
+
+  -- luv 1.44 crashes at exit when a pipe is still closing, so both closes
+  -- must finish here. The child exiting ends the stdin write at the latest.
+  close_pipe(stdout)
+  if child.exited then
+    close_pipe(stdin)
+  end
+  client.run_until(function()
+    return pipes_open == 0
+  end, STOP_TIMEOUT)
+
+  if not url then
     local reason = printed and "exited before printing its URL"
       or string.format("printed no URL within %d s", START_TIMEOUT)
     error("anaplan.emulator.start: the emulator " .. reason .. " (see its messages on stderr)", 2)
@@ -224,15 +246,15 @@ end
 function Emulator:wait(seconds)
   client.check_loop_idle("emulator:wait")
   client.run_until(function()
-    return self.exited
+    return self.child.exited
   end, seconds)
-  return self.exited == true, self.exit_code
+  return self.child.exited, self.child.exit_code
 end
 
 -- Sends a signal to the child unless it has exited. uv.kill needs no loop
 -- or handle, so this is safe from a finalizer too.
 function Emulator:kill(signal)
-  if self.pid and not self.exited then
+  if self.pid and not self.child.exited then
     uv.kill(self.pid, signal or "sigterm")
   end
 end
@@ -244,7 +266,7 @@ function Emulator:stop()
     return
   end
   client.check_loop_idle("emulator:stop")
-  if not self.exited then
+  if not self.child.exited then
     pcall(self.call, self, "POST", "/shutdown")
   end
   self.stopped = true
