@@ -487,6 +487,46 @@ describe("loopback only", function()
   end)
 end)
 
+describe("command-line options", function()
+  local main = require("anaplan.emulator.main")
+
+  it("parses values after a space or an =", function()
+    local settings = assert(main.parse_arguments({ "--port", "8123", "--page-cap=5", "--run-duration", "0.5",
+      "--user", "a@example.com", "--quiet" }))
+    assert.are.equal(8123, settings.port)
+    assert.are.equal(5, settings.page_cap)
+    assert.are.equal(0.5, settings.run_duration)
+    assert.are.equal("a@example.com", settings.user_email)
+    assert.is_true(settings.quiet)
+    assert.are.equal("127.0.0.1", settings.host)
+    assert.are.equal(0, settings.max_lifetime)
+  end)
+
+  it("rejects a bad value naming the option", function()
+    local settings, message = main.parse_arguments({ "--port", "70000" })
+    assert.is_nil(settings)
+    assert.are.equal('--port must be an integer from 0 to 65535, got "70000"', message)
+  end)
+
+  it("rejects an option without its value", function()
+    local settings, message = main.parse_arguments({ "--token-ttl" })
+    assert.is_nil(settings)
+    assert.matches("^%-%-token%-ttl needs a value", message)
+  end)
+
+  it("rejects an unknown option", function()
+    local settings, message = main.parse_arguments({ "--pagecap", "3" })
+    assert.is_nil(settings)
+    assert.matches('unknown option "%-%-pagecap"', message)
+  end)
+
+  it("rejects --password with --password-stdin", function()
+    local settings, message = main.parse_arguments({ "--password", "x", "--password-stdin" })
+    assert.is_nil(settings)
+    assert.matches("cannot be used together", message)
+  end)
+end)
+
 describe("emulator child process", function()
   local emulator_module = require("anaplan.emulator")
 
@@ -503,6 +543,19 @@ describe("emulator child process", function()
     assert.are.equal(0, code)
     assert.is_nil(uv.kill(emulator.pid, 0))
     emulator:stop()
+  end)
+
+  it("logs in with the user_email and password given", function()
+    local emulator = emulator_module.start({ user_email = "jane@example.com", password = "p a:ss\nword" })
+    local function login(email, password)
+      return (client.request({ port = emulator.port, method = "POST", path = "/token/authenticate",
+        headers = { Authorization = "Basic " .. auth.base64_encode(email .. ":" .. password) } }))
+    end
+    local good = login("jane@example.com", "p a:ss\nword")
+    local default = login("dev@example.com", "dev")
+    emulator:stop()
+    assert.are.equal(201, good)
+    assert.are.equal(401, default)
   end)
 
   it("exits by itself when max_lifetime passes", function()

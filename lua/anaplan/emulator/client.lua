@@ -12,9 +12,9 @@ local DEFAULT_TIMEOUT = 10
 
 -- Raises unless the default luv loop is idle, since a blocking call would
 -- have to run it again from inside itself.
-function client.check_loop_idle(what)
+function client.check_loop_idle(function_name)
   if uv.loop_mode() then
-    error(what .. " blocks, so it cannot be called from inside a running luv loop", 3)
+    error(function_name .. " blocks, so it cannot be called from inside a running luv loop", 3)
   end
 end
 

@@ -89,9 +89,7 @@ function main.parse_arguments(argv)
       end
       local value = parse(text)
       if value == nil then
-        -- The password is never echoed back.
-        local shown = name == "--password" and "" or (", got " .. string.format("%q", text))
-        return nil, string.format("%s must be %s%s", name, expected, shown)
+        return nil, string.format("%s must be %s, got %q", name, expected, text)
       end
       settings[key] = value
     else
