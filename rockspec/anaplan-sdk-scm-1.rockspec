@@ -23,11 +23,8 @@ dependencies = {
   "luv",
 }
 
-external_dependencies = {
-  CURL = { header = "curl/curl.h" },
-  OPENSSL = { header = "openssl/evp.h" },
-}
-
+-- libcurl and OpenSSL are found by CMake through pkg-config, which knows
+-- Debian's multiarch include folders that LuaRocks' own header search misses.
 build = {
   type = "cmake",
   variables = {
