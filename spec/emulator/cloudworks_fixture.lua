@@ -40,10 +40,10 @@ function Env:advance(seconds)
   self.now = self.now + seconds
 end
 
--- Sends one request. `body` is encoded and decoded again so the state sees
--- what the server would pass it; a string body is sent as raw text. Returns
--- status, the decoded answer (or the raw string answer), headers and the
--- answer's JSON text.
+-- Sends one request. `body` is encoded and decoded again, so the state gets
+-- what the server would pass it. A string body is sent as raw text. Returns
+-- status, the decoded response (or the raw string response), headers and the
+-- response's JSON text.
 function Env:call(method, path, body, options)
   options = options or {}
   local raw, decoded, json_error = "", nil, nil
@@ -54,7 +54,7 @@ function Env:call(method, path, body, options)
     raw = json.encode(body)
     decoded = json.decode(raw)
   end
-  local status, answer, headers = self.state:handle({
+  local status, response, headers = self.state:handle({
     method = method,
     path = path,
     query = options.query or {},
@@ -63,16 +63,16 @@ function Env:call(method, path, body, options)
     json_error = json_error,
     user = options.user or fixture.USER,
   })
-  if type(answer) ~= "table" then
-    return status, answer, headers, nil
+  if type(response) ~= "table" then
+    return status, response, headers, nil
   end
-  local text = json.encode(answer)
+  local text = json.encode(response)
   return status, json.decode(text), headers, text
 end
 
--- Returns the problems listed in an error answer, joined for matching.
-function fixture.details(answer)
-  return table.concat(answer.details or {}, "\n")
+-- Returns the problems listed in an error response, joined for matching.
+function fixture.details(response)
+  return table.concat(response.details or {}, "\n")
 end
 
 function fixture.s3_body(name)
@@ -108,9 +108,9 @@ end
 
 -- Creates a connection and returns its id; raises when the state refuses.
 function Env:create_connection(request)
-  local status, answer = self:call("POST", "/integrations/connections", request or fixture.s3_body())
-  assert(status == 200, "creating a connection answered " .. tostring(status) .. ": " .. fixture.details(answer or {}))
-  return answer.connections.connectionId
+  local status, response = self:call("POST", "/integrations/connections", request or fixture.s3_body())
+  assert(status == 200, "creating a connection returned " .. tostring(status) .. ": " .. fixture.details(response or {}))
+  return response.connections.connectionId
 end
 
 function fixture.import_job(connection_id, action_id)
@@ -141,9 +141,9 @@ function fixture.integration_body(name, jobs, process_id)
 end
 
 function Env:create_integration(body, user)
-  local status, answer = self:call("POST", "/integrations", body, { user = user })
-  assert(status == 200, "creating an integration answered " .. tostring(status) .. ": " .. fixture.details(answer or {}))
-  return answer.integration.integrationId
+  local status, response = self:call("POST", "/integrations", body, { user = user })
+  assert(status == 200, "creating an integration returned " .. tostring(status) .. ": " .. fixture.details(response or {}))
+  return response.integration.integrationId
 end
 
 -- Creates an S3 connection (once per environment) and an import integration
@@ -170,15 +170,15 @@ end
 
 -- Starts a run and returns its id.
 function Env:run(integration_id)
-  local status, answer = self:call("POST", "/integrations/" .. integration_id .. "/run")
-  assert(status == 200, "running the integration answered " .. tostring(status))
-  return answer.run.id
+  local status, response = self:call("POST", "/integrations/" .. integration_id .. "/run")
+  assert(status == 200, "running the integration returned " .. tostring(status))
+  return response.run.id
 end
 
 function Env:run_status(run_id)
-  local status, answer = self:call("GET", "/integrations/run/" .. run_id)
-  assert(status == 200, "run status answered " .. tostring(status))
-  return answer.run
+  local status, response = self:call("GET", "/integrations/run/" .. run_id)
+  assert(status == 200, "run status returned " .. tostring(status))
+  return response.run
 end
 
 -- Returns a random_hex that yields 32-character ids counting up from 1, so

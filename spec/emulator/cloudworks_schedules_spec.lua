@@ -42,15 +42,15 @@ describe("CloudWorks schedules", function()
   end)
 
   local function get_schedule()
-    local _, answer = env:call("GET", "/integrations/" .. integration_id)
-    return answer.integration.schedule
+    local _, response = env:call("GET", "/integrations/" .. integration_id)
+    return response.integration.schedule
   end
 
   describe("create", function()
     it("stores an Active schedule on the integration", function()
-      local status, answer = env:call("POST", path, { integrationId = integration_id, schedule = daily() })
+      local status, response = env:call("POST", path, { integrationId = integration_id, schedule = daily() })
       assert.are.equal(200, status)
-      assert.are.same({ code = 200, message = "Success" }, answer.status)
+      assert.are.same({ code = 200, message = "Success" }, response.status)
       local schedule = get_schedule()
       assert.are.equal("Active", schedule.status)
       assert.are.equal("06:30", schedule.time)
@@ -60,8 +60,8 @@ describe("CloudWorks schedules", function()
     it("accepts each schedule type with the fields it needs", function()
       for schedule_type in pairs(VALID) do
         local id = env:import_integration(schedule_type)
-        local status, answer = env:call("POST", "/integrations/" .. id .. "/schedule", { integrationId = id, schedule = schedule_of(schedule_type) })
-        assert.are.equal(200, status, schedule_type .. ": " .. fixture.details(answer or {}))
+        local status, response = env:call("POST", "/integrations/" .. id .. "/schedule", { integrationId = id, schedule = schedule_of(schedule_type) })
+        assert.are.equal(200, status, schedule_type .. ": " .. fixture.details(response or {}))
       end
     end)
 
@@ -70,9 +70,9 @@ describe("CloudWorks schedules", function()
         for field in pairs(fields) do
           local schedule = schedule_of(schedule_type)
           schedule[field] = nil
-          local status, answer = env:call("POST", path, { integrationId = integration_id, schedule = schedule })
+          local status, response = env:call("POST", path, { integrationId = integration_id, schedule = schedule })
           assert.are.equal(400, status, schedule_type .. " without " .. field)
-          assert.matches("body.schedule." .. field .. ": is required", fixture.details(answer), 1, true)
+          assert.matches("body.schedule." .. field .. ": is required", fixture.details(response), 1, true)
         end
       end
     end)
@@ -81,9 +81,9 @@ describe("CloudWorks schedules", function()
       for _, field in ipairs({ "name", "type", "startDate", "timezone" }) do
         local schedule = daily()
         schedule[field] = nil
-        local status, answer = env:call("POST", path, { integrationId = integration_id, schedule = schedule })
+        local status, response = env:call("POST", path, { integrationId = integration_id, schedule = schedule })
         assert.are.equal(400, status, field)
-        assert.matches("body.schedule." .. field .. ": is required", fixture.details(answer), 1, true)
+        assert.matches("body.schedule." .. field .. ": is required", fixture.details(response), 1, true)
       end
     end)
 
@@ -101,9 +101,9 @@ describe("CloudWorks schedules", function()
     end)
 
     it("rejects an integrationId that differs from the path", function()
-      local status, answer = env:call("POST", path, { integrationId = string.rep("e", 32), schedule = daily() })
+      local status, response = env:call("POST", path, { integrationId = string.rep("e", 32), schedule = daily() })
       assert.are.equal(400, status)
-      assert.matches("body.integrationId: must match the integration id in the path", fixture.details(answer), 1, true)
+      assert.matches("body.integrationId: must match the integration id in the path", fixture.details(response), 1, true)
     end)
 
     it("rejects malformed times, dates and days", function()
@@ -118,9 +118,9 @@ describe("CloudWorks schedules", function()
         { weekly, "body.schedule.daysOfWeek[0]: must be between 0 and 6" },
       }
       for _, case in ipairs(cases) do
-        local status, answer = env:call("POST", path, { integrationId = integration_id, schedule = case[1] })
+        local status, response = env:call("POST", path, { integrationId = integration_id, schedule = case[1] })
         assert.are.equal(400, status, case[2])
-        assert.matches(case[2], fixture.details(answer), 1, true)
+        assert.matches(case[2], fixture.details(response), 1, true)
       end
     end)
 
@@ -130,7 +130,7 @@ describe("CloudWorks schedules", function()
       assert.are.equal(400, status)
     end)
 
-    it("answers 404 for an unknown integration", function()
+    it("responds with 404 for an unknown integration", function()
       local other = "/integrations/" .. string.rep("f", 32) .. "/schedule"
       local status = env:call("POST", other, { schedule = daily() })
       assert.are.equal(404, status)
@@ -151,9 +151,9 @@ describe("CloudWorks schedules", function()
 
     it("rejects a body without integrationId", function()
       env:call("POST", path, { integrationId = integration_id, schedule = daily() })
-      local status, answer = env:call("PUT", path, { schedule = daily() })
+      local status, response = env:call("PUT", path, { schedule = daily() })
       assert.are.equal(400, status)
-      assert.matches("body.integrationId: is required", fixture.details(answer), 1, true)
+      assert.matches("body.integrationId: is required", fixture.details(response), 1, true)
     end)
 
     it("rejects an integrationId that differs from the path", function()
@@ -162,10 +162,10 @@ describe("CloudWorks schedules", function()
       assert.are.equal(400, status)
     end)
 
-    it("answers 404 when there is no schedule yet", function()
-      local status, answer = env:call("PUT", path, { integrationId = integration_id, schedule = daily() })
+    it("responds with 404 when there is no schedule yet", function()
+      local status, response = env:call("PUT", path, { integrationId = integration_id, schedule = daily() })
       assert.are.equal(404, status)
-      assert.are.equal("Schedule not found", answer.status.message)
+      assert.are.equal("Schedule not found", response.status.message)
     end)
   end)
 
@@ -179,12 +179,12 @@ describe("CloudWorks schedules", function()
       assert.are.equal("Active", get_schedule().status)
     end)
 
-    it("answers 404 when there is no schedule", function()
+    it("responds with 404 when there is no schedule", function()
       local status = env:call("POST", path .. "/status/enabled")
       assert.are.equal(404, status)
     end)
 
-    it("answers 404 for a status other than enabled or disabled", function()
+    it("responds with 404 for a status other than enabled or disabled", function()
       env:call("POST", path, { integrationId = integration_id, schedule = daily() })
       local status = env:call("POST", path .. "/status/paused")
       assert.are.equal(404, status)
@@ -199,7 +199,7 @@ describe("CloudWorks schedules", function()
       assert.is_nil(get_schedule())
     end)
 
-    it("answers 404 when there is no schedule", function()
+    it("responds with 404 when there is no schedule", function()
       local status = env:call("DELETE", path)
       assert.are.equal(404, status)
     end)

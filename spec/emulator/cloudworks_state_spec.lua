@@ -51,9 +51,9 @@ describe("CloudWorks state", function()
     it("routes all 31 live operations", function()
       assert.are.equal(31, #LIVE_ROUTES)
       for _, route in ipairs(LIVE_ROUTES) do
-        local status, answer = env:call(route[1], route[2], {})
+        local status, response = env:call(route[1], route[2], {})
         assert.is_not_nil(status, route[1] .. " " .. route[2])
-        assert.are.equal(status, answer.status.code, route[1] .. " " .. route[2])
+        assert.are.equal(status, response.status.code, route[1] .. " " .. route[2])
       end
     end)
 
@@ -82,15 +82,15 @@ describe("CloudWorks state", function()
     end)
 
     it("treats an unknown id shape as not found", function()
-      local status, answer = env:call("GET", "/integrations/not-an-id")
+      local status, response = env:call("GET", "/integrations/not-an-id")
       assert.are.equal(404, status)
-      assert.are.equal("Integration not found", answer.status.message)
+      assert.are.equal("Integration not found", response.status.message)
     end)
 
-    it("answers without a query table or user", function()
-      local status, answer = env.state:handle({ method = "GET", path = "/integrations" })
+    it("responds with without a query table or user", function()
+      local status, response = env.state:handle({ method = "GET", path = "/integrations" })
       assert.are.equal(200, status)
-      assert.are.equal(0, #answer.integrations)
+      assert.are.equal(0, #response.integrations)
     end)
   end)
 
@@ -143,8 +143,8 @@ describe("CloudWorks state", function()
       local plain = cloudworks.new({})
       local seen = {}
       for index = 1, 20 do
-        local _, answer = plain:handle({ method = "POST", path = "/integrations/connections", body = json.decode(json.encode(fixture.s3_body("c" .. index))) })
-        local id = answer.connections.connectionId
+        local _, response = plain:handle({ method = "POST", path = "/integrations/connections", body = json.decode(json.encode(fixture.s3_body("c" .. index))) })
+        local id = response.connections.connectionId
         assert.matches(fixture.ID_PATTERN, id)
         assert.is_nil(seen[id])
         seen[id] = true
@@ -158,8 +158,8 @@ describe("CloudWorks state", function()
         env:create_connection(fixture.s3_body("c" .. index))
       end
       assert.is_true(env.state:configure({ page_cap = 2 }))
-      local _, answer = env:call("GET", "/integrations/connections", nil, { query = { limit = "10" } })
-      assert.are.equal(2, #answer.connections)
+      local _, response = env:call("GET", "/integrations/connections", nil, { query = { limit = "10" } })
+      assert.are.equal(2, #response.connections)
     end)
 
     it("returns nil and a message for an invalid value and changes nothing", function()

@@ -237,8 +237,9 @@ local function remember_user(state, user)
   }
 end
 
--- Answers one CloudWorks request: status, body (a table to encode as JSON,
--- or a string) and headers; nil when no live route matches.
+-- Handles one CloudWorks request and returns status, body (a table to
+-- encode as JSON, or a string) and headers. Returns nil when no live route
+-- matches.
 function State:handle(req)
   local route, params = match_route(req.method, req.path)
   if not route or not route.handler then

@@ -29,8 +29,8 @@ function common.success(payload)
 end
 
 -- Returns an error status and its envelope. `details` lists what is wrong,
--- one "field: problem" string each; the live API sends only `status`, so
--- `details` is an emulator addition that clients may ignore.
+-- one "field: problem" string each. The live API sends `status` and at most
+-- `path` and `timestamp`, so `details` is an emulator addition.
 function common.failure(code, message, details)
   local body = { status = { code = code, message = message } }
   if details and #details > 0 then
@@ -47,8 +47,8 @@ function common.invalid_query(details)
   return common.failure(400, "Invalid query parameter", details)
 end
 
-function common.not_found(what)
-  return common.failure(404, what .. " not found")
+function common.not_found(resource)
+  return common.failure(404, resource .. " not found")
 end
 
 function common.conflict(message)
@@ -119,8 +119,8 @@ function common.contains(list, value)
 end
 
 -- Returns a deep copy of a decoded JSON value. A copied non-empty sequence
--- is marked as a JSON array. An empty table cannot be told apart and stays
--- an object, so fields that are arrays go through array_copy instead.
+-- is marked as a JSON array. A decoded empty table may have been [] or {},
+-- so it stays an object, and fields that are arrays use array_copy instead.
 function common.copy(value)
   if type(value) ~= "table" then
     return value

@@ -188,9 +188,7 @@ function connections.create(state, ctx)
 end
 
 local function find(state, ctx)
-  local id = ctx.params.connectionId
-  local connection = id:match(common.LOWER_HEX_ID) and state.connections[id]
-  return connection or nil
+  return common.lookup(state.connections, ctx.params.connectionId)
 end
 
 local function store_change(connection, body, ctx)

@@ -19,8 +19,8 @@ local MAX_STEPS = 100
 local EXCEPTION_TYPES = { "failure", "partial_success" }
 local STRATEGIES = { "stop", "continue" }
 
--- What a step does when its run fails or partly succeeds and its
--- exceptionBehavior does not say.
+-- The strategy of a step whose exceptionBehavior has no entry for a failed
+-- or partly successful run.
 local DEFAULT_STRATEGY = { failure = "stop", partial_success = "continue" }
 
 local ID = { type = "string", required = true, pattern = common.LOWER_HEX_ID, description = common.ID_DESCRIPTION }
@@ -203,7 +203,7 @@ local function end_flow_run(flow_run, finish, cancelled)
 end
 
 -- Records the end of the current step's run and moves to the next step, or
--- ends the flow run when the step's exceptionBehavior says stop.
+-- ends the flow run when the step's strategy for that outcome is stop.
 local function finish_step(flow_run, run)
   local step = flow_run.steps[flow_run.index]
   if run.outcome == "cancelled" then
@@ -258,8 +258,8 @@ end
 
 local FLOW_RESULTS = {
   success = { true, "Success", json.null },
-  partial_failure = { true, "Completed with errors", 38 },
-  failure = { false, "Failed", 12 },
+  partial_failure = { true, "Completed with errors", model.PARTIAL_SUCCESS_CODE },
+  failure = { false, "Failed", model.FAILURE_CODE },
   cancelled = { false, "Cancelled", json.null },
 }
 

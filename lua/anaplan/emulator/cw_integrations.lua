@@ -27,8 +27,9 @@ local ID = { type = "string", required = true, pattern = common.LOWER_HEX_ID, de
 local MODEL_ID = { type = "string", required = true, pattern = common.UPPER_HEX_ID, description = common.MODEL_ID_DESCRIPTION }
 local NUMERIC = { type = "string", required = true, pattern = common.NUMERIC_ID, description = common.NUMERIC_DESCRIPTION }
 
--- The live API's tenant quota varies by contract; the emulator allows this
--- many integrations and flows together unless new{} sets tenant_max_allowed.
+-- The number of integrations and flows together that the emulator allows
+-- when new{} sets no tenant_max_allowed. The live API reports each
+-- tenant's own maximum.
 integrations.DEFAULT_TENANT_MAX = 1000
 
 local function check_connection_ref(check, state, endpoint, path, endpoint_type)

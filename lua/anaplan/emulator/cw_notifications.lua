@@ -1,8 +1,9 @@
 -- CloudWorks notification configurations: create, get, PUT and DELETE.
 --
--- Every integration gets a configuration when it is created, with no
--- channels and no rules, so a create for an integration only succeeds after
--- its configuration was deleted.
+-- Every integration gets a configuration when it is created, so a create
+-- for an integration only succeeds after its configuration was deleted.
+-- NOTE: the live default's channels and rules are not documented. The
+-- emulator starts with none.
 local json = require("anaplan.emulator.json")
 local common = require("anaplan.emulator.cw_common")
 

@@ -17,8 +17,8 @@ local PARTIAL_FAILED_ROWS = 2
 
 -- Live executionErrorCode values: 38 marks a partial success, 12 an import
 -- data-type mismatch. The emulator reports every failure as the latter.
-local PARTIAL_SUCCESS_CODE = 38
-local FAILURE_CODE = 12
+model.PARTIAL_SUCCESS_CODE = 38
+model.FAILURE_CODE = 12
 
 -- Returns "pending" before the run starts, "running" while it is in flight
 -- and "done" once it ended or was cancelled.
@@ -53,15 +53,16 @@ function model.result(run)
   local failed = failed_rows(run)
   local counts = string.format("%d of %d rows imported, %d rows failed", TOTAL_ROWS - failed, TOTAL_ROWS, failed)
   if run.outcome == "partial_failure" then
-    return true, "Completed with errors: " .. counts, PARTIAL_SUCCESS_CODE
+    return true, "Completed with errors: " .. counts, model.PARTIAL_SUCCESS_CODE
   end
   if run.kind == "Process" then
-    return false, "Process failed", FAILURE_CODE
+    return false, "Process failed", model.FAILURE_CODE
   end
-  return false, run.kind .. " failed: " .. counts, FAILURE_CODE
+  return false, run.kind .. " failed: " .. counts, model.FAILURE_CODE
 end
 
--- The in-progress shape: no endDate, success false, no error code.
+-- A run in flight has no endDate, success false and no error code.
+-- NOTE: the live message of a run in flight is not documented.
 local IN_PROGRESS_MESSAGE = "In progress"
 
 -- Fills the fields that every run view shares and returns the table.
@@ -156,8 +157,8 @@ function model.has_errors(run, now)
 end
 
 -- Returns the error records of GET /integrations/runerror/{runId}: a JSON
--- array with one record, or an empty JSON object when the run had no errors
--- (the live API answers `{}` there, not `[]`).
+-- array with one record, or an empty JSON object when the run had no errors,
+-- because the live API sends `{}` there, not `[]`.
 function model.error_records(run, now)
   if not model.has_errors(run, now) then
     return json.object()

@@ -32,6 +32,9 @@ function runs.start(state, integration, start, user_name, flow_run_id)
     user_name = user_name,
     -- Flow steps report "manual" as well: the user started the flow.
     trigger_source = "manual",
+    -- NOTE: flowGroupId carries the flow run's id, which groups the step
+    -- runs of one flow run. The live API describes it only as the id of
+    -- the flow that started the run, so it may be the flow's id instead.
     flow_run_id = flow_run_id,
   }
   state.runs[run.id] = run
