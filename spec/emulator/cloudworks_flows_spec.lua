@@ -168,6 +168,12 @@ describe("CloudWorks integration flows", function()
       assert.are.equal(theirs, response.integrationFlows[1].id)
     end)
 
+    it("rejects myIntegrations other than 0 or 1", function()
+      local status, response = env:call("GET", "/integrationflows", nil, { query = { myIntegrations = "2" } })
+      assert.are.equal(400, status)
+      assert.matches("myIntegrations: must be 0 or 1", fixture.details(response), 1, true)
+    end)
+
     it("cuts pages to page_cap", function()
       env.state:configure({ page_cap = 1 })
       create_flow({ step(first), step(second, { first }) })

@@ -241,6 +241,12 @@ describe("CloudWorks runs", function()
       assert.are.same({ currentPageSize = 2, totalSize = 3, offset = 1 }, response.meta.paging)
     end)
 
+    it("rejects a negative offset", function()
+      local status, response = env:call("GET", "/integrations/runs/" .. integration_id, nil, { query = { limit = "5", offset = "-1" } })
+      assert.are.equal(400, status)
+      assert.matches("offset: must be a non-negative integer", fixture.details(response), 1, true)
+    end)
+
     it("responds with 404 for an unknown integration", function()
       local status = env:call("GET", "/integrations/runs/" .. string.rep("f", 32))
       assert.are.equal(404, status)

@@ -179,18 +179,23 @@ local function parse_count(query, key, minimum, problems)
   return value
 end
 
--- Reads `limit` and `offset` from the query. Returns limit, offset, or nil
--- and the list of problems. The page size never exceeds `page_cap`: the live
+-- Reads `limit` and `offset` from the query and returns them, adding any
+-- problem to `problems`. The page size never exceeds `page_cap`: the live
 -- API also cuts pages below the requested limit without saying so.
-function common.paging_window(query, page_cap)
-  local problems = {}
+function common.paging_window(query, page_cap, problems)
   local limit = parse_count(query, "limit", 1, problems)
   local offset = parse_count(query, "offset", 0, problems)
-  if #problems > 0 then
-    return nil, problems
+  return math.min(limit or common.DEFAULT_PAGE_SIZE, page_cap), offset or 0
+end
+
+-- Returns true for myIntegrations=1, false when it is 0 or absent, and adds
+-- a problem to `problems` for any other value.
+function common.mine_only(query, problems)
+  local value = query.myIntegrations
+  if value ~= nil and value ~= "0" and value ~= "1" then
+    problems[#problems + 1] = "myIntegrations: must be 0 or 1"
   end
-  limit = math.min(limit or common.DEFAULT_PAGE_SIZE, page_cap)
-  return limit, offset or 0
+  return value == "1"
 end
 
 -- Returns the page of `items` (a JSON array) and the `meta.paging` table.

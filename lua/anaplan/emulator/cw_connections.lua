@@ -78,6 +78,10 @@ local function check_body(check, connection_type, body, prefix)
   return stored
 end
 
+local function duplicate_name()
+  return common.failure(400, "Duplicate resource name not allowed", { "body.body.name: a connection with this name exists" })
+end
+
 local function name_taken(state, name, except_id)
   for id, connection in pairs(state.connections) do
     if id ~= except_id and connection.body.name == name then
@@ -136,9 +140,10 @@ end
 
 -- GET /integrations/connections
 function connections.list(state, ctx)
-  local limit, offset = common.paging_window(ctx.req.query, state.page_cap)
-  if not limit then
-    return common.invalid_query(offset)
+  local problems = {}
+  local limit, offset = common.paging_window(ctx.req.query, state.page_cap, problems)
+  if #problems > 0 then
+    return common.invalid_query(problems)
   end
   local views = {}
   for _, connection in ipairs(common.by_creation(state.connections)) do
@@ -170,7 +175,7 @@ function connections.create(state, ctx)
     return common.invalid_body(check.problems)
   end
   if name_taken(state, body.name) then
-    return common.failure(400, "Duplicate resource name not allowed", { "body.body.name: a connection with this name exists" })
+    return duplicate_name()
   end
 
   local id = common.new_id(state)
@@ -191,10 +196,16 @@ local function find(state, ctx)
   return common.lookup(state.connections, ctx.params.connectionId)
 end
 
-local function store_change(connection, body, ctx)
+-- Stores a checked body on the connection unless another connection has
+-- its name, and returns the response.
+local function save_change(state, connection, body, ctx)
+  if name_taken(state, body.name, connection.id) then
+    return duplicate_name()
+  end
   connection.body = body
   connection.modified = ctx.now
   connection.modified_by = ctx.user.name
+  return common.success()
 end
 
 -- PUT /integrations/connections/{connectionId}: the complete body, secrets
@@ -212,11 +223,7 @@ function connections.update(state, ctx)
   if not check:ok() then
     return common.invalid_body(check.problems)
   end
-  if name_taken(state, body.name, connection.id) then
-    return common.failure(400, "Duplicate resource name not allowed", { "body.body.name: a connection with this name exists" })
-  end
-  store_change(connection, body, ctx)
-  return common.success()
+  return save_change(state, connection, body, ctx)
 end
 
 -- PATCH /integrations/connections/{connectionId}: {"body": {fields to change}}.
@@ -254,11 +261,7 @@ function connections.patch(state, ctx)
   if not check:ok() then
     return common.invalid_body(check.problems)
   end
-  if name_taken(state, body.name, connection.id) then
-    return common.failure(400, "Duplicate resource name not allowed", { "body.body.name: a connection with this name exists" })
-  end
-  store_change(connection, body, ctx)
-  return common.success()
+  return save_change(state, connection, body, ctx)
 end
 
 -- DELETE /integrations/connections/{connectionId}

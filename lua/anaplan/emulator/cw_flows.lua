@@ -359,20 +359,15 @@ end
 function flows.list(state, ctx)
   local query = ctx.req.query
   local problems = {}
-  if query.myIntegrations ~= nil and query.myIntegrations ~= "0" and query.myIntegrations ~= "1" then
-    problems[#problems + 1] = "myIntegrations: must be 0 or 1"
-  end
-  local limit, offset = common.paging_window(query, state.page_cap)
-  if not limit then
-    table.move(offset, 1, #offset, #problems + 1, problems)
-  end
+  local mine_only = common.mine_only(query, problems)
+  local limit, offset = common.paging_window(query, state.page_cap, problems)
   if #problems > 0 then
     return common.invalid_query(problems)
   end
 
   local views = {}
   for _, flow in ipairs(common.by_creation(state.flows)) do
-    if query.myIntegrations ~= "1" or flow.created_by_id == ctx.user.id then
+    if not mine_only or flow.created_by_id == ctx.user.id then
       views[#views + 1] = summary(state, flow)
     end
   end

@@ -239,17 +239,12 @@ function integrations.detail(state, integration, now)
   return view
 end
 
-local function parse_list_query(query)
-  local problems = {}
-  local mine = query.myIntegrations
-  if mine ~= nil and mine ~= "0" and mine ~= "1" then
-    problems[#problems + 1] = "myIntegrations: must be 0 or 1"
-  end
+local function parse_sort_by(query, problems)
   local sort_by = query.sortBy
   if sort_by ~= nil and sort_by ~= "name" and sort_by ~= "-name" then
     problems[#problems + 1] = "sortBy: must be name or -name"
   end
-  return mine == "1", sort_by, problems
+  return sort_by
 end
 
 local function sort_by_name(items, descending)
@@ -281,11 +276,10 @@ end
 -- Unsorted lists come in creation order.
 function integrations.list(state, ctx)
   local query = ctx.req.query
-  local mine_only, sort_by, problems = parse_list_query(query)
-  local limit, offset = common.paging_window(query, state.page_cap)
-  if not limit then
-    table.move(offset, 1, #offset, #problems + 1, problems)
-  end
+  local problems = {}
+  local mine_only = common.mine_only(query, problems)
+  local sort_by = parse_sort_by(query, problems)
+  local limit, offset = common.paging_window(query, state.page_cap, problems)
   if #problems > 0 then
     return common.invalid_query(problems)
   end

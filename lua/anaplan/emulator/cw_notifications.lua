@@ -179,7 +179,11 @@ function notifications.view(state, record)
   }
 end
 
-local DUPLICATE_DETAIL = { "body.integrationIds: the integration already has a notification configuration" }
+local function duplicate_configuration()
+  return common.failure(400, "Duplicate resource name not allowed", {
+    "body.integrationIds: the integration already has a notification configuration",
+  })
+end
 
 -- POST /integrations/notification
 function notifications.create(state, ctx)
@@ -189,7 +193,7 @@ function notifications.create(state, ctx)
     return common.invalid_body(check.problems)
   end
   if not unique then
-    return common.failure(400, "Duplicate resource name not allowed", DUPLICATE_DETAIL)
+    return duplicate_configuration()
   end
   local record = notifications.new_record(state, ctx, request.integration_ids, request.channels, request.config)
   return common.success({ notification = { notificationId = record.id } })
@@ -217,7 +221,7 @@ function notifications.update(state, ctx)
     return common.invalid_body(check.problems)
   end
   if not unique then
-    return common.failure(400, "Duplicate resource name not allowed", DUPLICATE_DETAIL)
+    return duplicate_configuration()
   end
   notifications.assign(state, record, request.integration_ids, request.channels, request.config)
   return common.success()

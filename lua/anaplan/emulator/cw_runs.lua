@@ -149,9 +149,10 @@ function runs.history(state, ctx)
   if not integration then
     return common.not_found("Integration")
   end
-  local limit, offset = common.paging_window(ctx.req.query, state.page_cap)
-  if not limit then
-    return common.invalid_query(offset)
+  local problems = {}
+  local limit, offset = common.paging_window(ctx.req.query, state.page_cap, problems)
+  if #problems > 0 then
+    return common.invalid_query(problems)
   end
 
   local records = {}
