@@ -563,8 +563,13 @@ local function validate_object(self, value, schema, loc, options, problems)
     end
   end
 
+  local masked = options.masked
   for name, property in pairs(schema.properties or {}) do
     local member = value[name]
+    if masked and member == masked.value and masked.fields[name] then
+      -- A secret masked in a log: only its presence can be checked.
+      goto continue
+    end
     if member ~= nil then
       validate(self, member, property, loc .. "." .. name, options, problems)
     elseif options.require_defaults and not options.partial and not required[name]
@@ -572,6 +577,7 @@ local function validate_object(self, value, schema, loc, options, problems)
       problems[#problems + 1] = string.format(
         "%s.%s is missing, but the schema gives it a default, which the SDK fills in", loc, name)
     end
+    ::continue::
   end
 
   if closed(schema, options, loc) or type(schema.additionalProperties) == "table" then
@@ -652,7 +658,7 @@ end
 
 local function validate_combinators(self, value, schema, loc, options, problems)
   if schema.allOf then
-    -- Each branch sees the whole object, so its unknown members are judged
+    -- Each branch gets the whole object, so its unknown members are judged
     -- once, against the union of the branches, and not by each branch.
     local branch_options = setmetatable({ unknown_judged_at = loc }, { __index = options })
     for _, branch in ipairs(schema.allOf) do
@@ -729,6 +735,9 @@ end
 --   strict: an object member that its schema does not declare is a problem
 --   require_defaults: a missing member that has a default is a problem
 --   partial: required members may be missing (a PATCH body)
+--   masked: {value = "***", fields = {sasToken = true, ...}}: a member of
+--     one of those names whose value is the mask is taken as valid, because
+--     a request log replaces secrets with the mask
 function Document:validate(value, schema, loc, options)
   local problems = {}
   validate(self, value, schema, loc or "value", options or {}, problems)
@@ -851,8 +860,9 @@ end
 
 -- Checks a raw request body (nil or "" for none) against the operation:
 -- strictly, so a member the schema does not declare is a problem, and with
--- every defaulted member expected. Returns the problems and the decoded body.
-function Document:check_request_body(match, body_text)
+-- every defaulted member expected. masked is as for Document:validate.
+-- Returns the problems and the decoded body.
+function Document:check_request_body(match, body_text, masked)
   local schema, required, takes_body = self:request_schema(match)
   if body_text == nil or body_text == "" then
     if required then
@@ -870,7 +880,7 @@ function Document:check_request_body(match, body_text)
   if schema == nil then
     return { string.format("%s %s has no JSON request schema", match.method, match.template) }, body
   end
-  return self:validate(body, schema, "body", { strict = true, require_defaults = true }), body
+  return self:validate(body, schema, "body", { strict = true, require_defaults = true, masked = masked }), body
 end
 
 -- Returns the JSON schema of the response with that status, or nil.
@@ -885,7 +895,8 @@ function Document:response_schema(match, status)
 end
 
 -- Checks a decoded response against the schema of its status. Members the
--- schema does not list are allowed: the live API adds fields over time.
+-- schema does not list are allowed, because an API may add response fields
+-- without a new version.
 function Document:check_response(match, status, body)
   local responses = match.operation.responses or {}
   if responses[tostring(status)] == nil and responses.default == nil then
