@@ -1,7 +1,7 @@
 /* JSON writing into growable buffers owned by userdata.
  *
- * Numbers are written in the C locale whatever LC_NUMERIC says, because
- * JSON has one decimal point. Strings are escaped per RFC 8259; the caller
+ * Numbers are written in the C locale whatever LC_NUMERIC is set to,
+ * because JSON has one decimal point. Strings are escaped per RFC 8259; the caller
  * has checked that they are valid UTF-8, so bytes >= 0x80 are copied. */
 #include "json.h"
 

@@ -3,7 +3,7 @@
  *
  * A model is data: a list of fields, each with its API name, a type, flags
  * and a default. Rules that tie several fields together live in a check
- * hook of the model; a model whose shape depends on the input (a bare body
+ * hook of the model. A model whose shape depends on the input (a bare body
  * to wrap, a choice between two models) has a select hook. */
 #ifndef ANAPLAN_SCHEMA_INTERNAL_H
 #define ANAPLAN_SCHEMA_INTERNAL_H
@@ -106,8 +106,8 @@ typedef struct schema_field {
 typedef const schema_model *(*schema_select_fn)(schema_ctx *c, int idx);
 
 /* Checks rules across fields. out is the absolute index of the normalized
- * table built so far; a field whose value was invalid is absent from it and
- * an invalid array item is false, so a hook tests what it reads. */
+ * table built so far. A field whose value was invalid is absent from it, and
+ * an invalid array item is false, so a hook tests the type of what it reads. */
 typedef void (*schema_check_fn)(schema_ctx *c, int out);
 
 enum {
@@ -152,9 +152,9 @@ int schema_recognise(lua_State *L, int idx, const schema_cases *cases,
 /* Pushes "'a', 'b' or 'c'": the when values of cases, for messages. */
 void schema_push_case_list(lua_State *L, const schema_cases *cases);
 
-/* Returns the raw value of key in the table at idx, under its API name or
- * its snake_case spelling (API name first), pushing it; pushes nil when
- * both are absent. */
+/* Pushes the raw value of a field of the table at idx, under its API name
+ * or else its snake_case spelling, and returns its Lua type (LUA_TNIL when
+ * both are absent). */
 int schema_rawget_field(lua_State *L, int idx, const char *api_name);
 
 #endif
