@@ -19,14 +19,32 @@ describe("OpenAPI checker", function()
     end
   end)
 
-  before_each(function()
+  -- Fails a test that needs the description when it was not found.
+  local function require_description()
     assert(path, missing)
-  end)
+  end
 
   local function body_problems(method, route, text)
     local match = assert(document:match(method, route))
     return (document:check_request_body(match, text))
   end
+
+  describe("locate", function()
+    it("names every place it looked when the file is missing", function()
+      local found, message = openapi.locate({ "/nonexistent/a.json", "missing/b.json" })
+
+      assert.is_nil(found)
+      assert.truthy(message:find("/nonexistent/a.json", 1, true))
+      assert.truthy(message:find("missing/b.json", 1, true))
+    end)
+
+    it("looks beside the repository for the shared folder", function()
+      local candidates = openapi.candidates("cloudworks-openapi.json")
+
+      assert.are.equal("../shared/cloudworks/cloudworks-openapi.json", candidates[#candidates])
+      assert.truthy(candidates[1]:find("/../../../shared/cloudworks/cloudworks-openapi.json", 1, true))
+    end)
+  end)
 
   describe("decode", function()
     it("tells an empty array from an empty object", function()
@@ -62,6 +80,8 @@ describe("OpenAPI checker", function()
   end)
 
   describe("match", function()
+    before_each(require_description)
+
     it("prefers a literal segment over a path parameter", function()
       local match = assert(document:match("GET", "/integrations/connections"))
 
@@ -87,6 +107,8 @@ describe("OpenAPI checker", function()
   end)
 
   describe("request bodies", function()
+    before_each(require_description)
+
     it("accepts a valid AzureBlob connection", function()
       assert.are.same({}, body_problems("POST", "/integrations/connections", AZURE_BODY))
     end)
@@ -190,6 +212,8 @@ describe("OpenAPI checker", function()
   end)
 
   describe("query strings", function()
+    before_each(require_description)
+
     it("accepts declared parameters and rejects others", function()
       local match = assert(document:match("GET", "/integrations"))
 
@@ -215,6 +239,8 @@ describe("OpenAPI checker", function()
   end)
 
   describe("responses", function()
+    before_each(require_description)
+
     it("allows members the schema does not list", function()
       local match = assert(document:match("GET", "/integrations/run/" .. ID))
       local response = openapi.decode('{"status":{"code":200,"message":"Success"},"run":{"id":"r",'
@@ -240,6 +266,8 @@ describe("OpenAPI checker", function()
   end)
 
   describe("the description", function()
+    before_each(require_description)
+
     it("has valid defaults everywhere", function()
       local problems = {}
       local function walk(node, loc, depth)
