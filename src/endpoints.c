@@ -40,7 +40,9 @@ typedef struct operation {
     path_param params[2];
     const char *body_model; /* NULL: the operation sends no body */
     const char *result;     /* dotted key of the value returned; NULL: nothing */
-    const char *alt_result; /* where the value may be instead */
+    /* Where the value may be instead: the wire notes see created connection
+     * and notification ids wrapped, the OpenAPI file at the top level. */
+    const char *alt_result;
     unsigned flags;
 } operation;
 
@@ -52,7 +54,7 @@ static const operation operations[] = {
     {"list_connections", "GET", "/integrations/connections", {NONE, NONE},
      NULL, "connections", NULL, OP_PAGED},
     {"create_connection", "POST", "/integrations/connections", {NONE, NONE},
-     "ConnectionInput", "connections.connectionId", NULL, 0},
+     "ConnectionInput", "connections.connectionId", "connectionId", 0},
     {"update_connection", "PUT", "/integrations/connections/{1}", {HEX32("connection_id"), NONE},
      "ConnectionUpdate", NULL, NULL, 0},
     {"patch_connection", "PATCH", "/integrations/connections/{1}", {HEX32("connection_id"), NONE},
