@@ -433,6 +433,23 @@ describe("schema outputs", function()
       core.encode("IntegrationCreate", core.validate("IntegrationCreate", input)))
   end)
 
+  it("returns the same table when given its own output", function()
+    local inputs = {
+      ConnectionUpdate = azure_body(),
+      ConnectionPatch = { sas_token = "new" },
+      IntegrationCreate = { name = "p", workspace_id = WORKSPACE, model_id = WORKSPACE, jobs = {}, process_id = 7 },
+      ScheduleRequest = { integration_id = WORKSPACE, schedule = {
+        name = "s", type = "weekly", time = "01:00", days_of_week = { 3 }, start_date = "2026-01-05", timezone = "Greenwich",
+      } },
+      FlowRunInput = { steps_to_run = { CONNECTION } },
+    }
+    for model, input in pairs(inputs) do
+      local once = core.validate(model, input)
+      assert.same(once, core.validate(model, once), model)
+      assert.equal(core.encode(model, input), core.encode(model, once), model)
+    end
+  end)
+
   it("leaves the input table unchanged", function()
     local body = azure_body()
     core.validate("AzureBlobConnectionInput", body)
