@@ -550,7 +550,7 @@ static const schema_model ScheduleInput = {
     .nfields = sizeof schedule_fields / sizeof schedule_fields[0], .check = check_schedule,
 };
 
-/* The live API answers 400 to a schedule update whose body lacks the
+/* The live API returns 400 for a schedule update whose body lacks the
  * integration id, so it goes in the body as well as in the path. */
 static const schema_type schedule = { .kind = SCHEMA_OBJECT, .model = &ScheduleInput };
 static const schema_field schedule_request_fields[] = {
