@@ -1,0 +1,178 @@
+-- A small HTTP server with fixed responses for the transport specs. It sends
+-- what the emulator never sends: JSON numbers past 2^53, nulls inside arrays,
+-- chunked bodies and control characters in error pages. Its login issues a
+-- token whose value the specs know, so they can check that the token never
+-- reaches a log line or a message.
+--
+-- It runs as a child process (the session blocks this one while it waits)
+-- on 127.0.0.1 only, serves at most MAX_REQUESTS requests and exits after
+-- LIFETIME seconds even when stop() is never called.
+local uv = require("luv")
+
+local fixture = {}
+
+fixture.ISSUED_TOKEN = "fixture-issued-token-5c1e9a"
+
+local SERVER_CODE = [==[
+local uv = require("luv")
+local ISSUED_TOKEN, MAX_REQUESTS, LIFETIME = ...
+MAX_REQUESTS, LIFETIME = tonumber(MAX_REQUESTS), tonumber(LIFETIME)
+
+local function json_envelope(code, message)
+  return string.format('{"status":{"code":%d,"message":"%s"}}', code, message)
+end
+
+local function login_body()
+  local expires_at = math.floor((os.time() + 3600) * 1000)
+  return string.format('{"status":"SUCCESS","statusMessage":"Login successful",'
+    .. '"tokenInfo":{"tokenValue":"%s","expiresAt":%d,"refreshTokenId":"r-1"}}', ISSUED_TOKEN, expires_at)
+end
+
+local function long_page()
+  -- 199 ASCII bytes then "é" (2 bytes), so a 200-byte cut splits the "é".
+  return "<html>" .. string.rep("a", 193) .. "\195\169" .. string.rep("b", 400) .. "</html>"
+end
+
+-- Returns status, extra header lines and body for a path.
+local function route(path)
+  if path == "/token/authenticate" then return 201, {}, login_body() end
+  if path == "/token/refresh" then return 200, {}, login_body() end
+  if path == "/token/logout" then return 204, {}, "" end
+  if path == "/2/0/numbers" then
+    return 200, {}, '{"small":3,"float":2.5,"negative":-42,"exponent":1e3,"limit":9007199254740992,'
+      .. '"past_limit":9007199254740994,"huge":1e300,"nested":{"list":[1,null,2.0],"gone":null,"kept":true}}'
+  end
+  if path == "/2/0/top-number" then return 200, {}, "7.0" end
+  if path == "/2/0/empty" then return 200, {}, "" end
+  if path == "/2/0/blank" then return 200, {}, "  \r\n " end
+  if path == "/2/0/no-content" then return 204, {}, "" end
+  if path == "/2/0/text" then return 200, { "Content-Type: text/plain" }, "line one\nline two\n" end
+  if path == "/2/0/json-404" then return 404, {}, json_envelope(404, "Resource not found") end
+  if path == "/2/0/control-500" then
+    return 500, { "Content-Type: text/html" }, "\1\2<h1>Bad\tgateway</h1>\r\n\r\n<p>try\127 later</p>"
+  end
+  if path == "/2/0/long-404" then return 404, { "Content-Type: text/html" }, long_page() end
+  if path == "/2/0/unauthorized" then return 401, {}, json_envelope(401, "Unauthorized") end
+  if path == "/2/0/redirect" then return 302, { "Location: http://127.0.0.1:9/elsewhere" }, "" end
+  return 404, {}, json_envelope(404, "No such fixture")
+end
+
+local REASONS = { [200] = "OK", [201] = "Created", [204] = "No Content", [302] = "Found",
+  [401] = "Unauthorized", [404] = "Not Found", [500] = "Internal Server Error" }
+
+local served = 0
+local server = uv.new_tcp()
+assert(server:bind("127.0.0.1", 0))
+
+local function stop()
+  server:close()
+  uv.stop()
+end
+
+local function respond(client, path)
+  if path == "/2/0/chunked" then
+    local chunk = string.rep("x", 1000)
+    local parts = { "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" }
+    for _ = 1, 5 do
+      parts[#parts + 1] = string.format("%x\r\n%s\r\n", #chunk, chunk)
+    end
+    parts[#parts + 1] = "0\r\n\r\n"
+    client:write(table.concat(parts))
+    return
+  end
+  local status, headers, body = route(path)
+  local head = { string.format("HTTP/1.1 %d %s", status, REASONS[status] or "Status") }
+  for _, line in ipairs(headers) do
+    head[#head + 1] = line
+  end
+  if not body:find("^<") and not headers[1] then
+    head[#head + 1] = "Content-Type: application/json"
+  end
+  head[#head + 1] = "Content-Length: " .. #body
+  client:write(table.concat(head, "\r\n") .. "\r\n\r\n" .. body)
+end
+
+server:listen(16, function()
+  local client = uv.new_tcp()
+  server:accept(client)
+  local buffer = ""
+  client:read_start(function(err, data)
+    if err or not data then
+      client:close()
+      return
+    end
+    buffer = buffer .. data
+    while true do
+      local head_end = buffer:find("\r\n\r\n", 1, true)
+      if not head_end then return end
+      local length = tonumber(buffer:sub(1, head_end):lower():match("\r\ncontent%-length: *(%d+)")) or 0
+      if #buffer < head_end + 3 + length then return end
+      local path = buffer:match("^%u+ ([^ ?]+)")
+      buffer = buffer:sub(head_end + 4 + length)
+      served = served + 1
+      respond(client, path)
+      if served >= MAX_REQUESTS then
+        stop()
+        return
+      end
+    end
+  end)
+end)
+
+local timer = uv.new_timer()
+timer:start(LIFETIME * 1000, 0, stop)
+io.stdout:write(string.format("http://127.0.0.1:%d\n", server:getsockname().port))
+io.stdout:flush()
+uv.run()
+]==]
+
+local MAX_REQUESTS = 500
+local LIFETIME = 300
+
+-- Starts the server and returns a handle with url (its base URL),
+-- cloudworks_url (url .. "/2/0") and stop().
+function fixture.start()
+  local script = os.tmpname()
+  local file = assert(io.open(script, "w"))
+  file:write(SERVER_CODE)
+  file:close()
+
+  local stdout = uv.new_pipe(false)
+  local output = ""
+  local handle = {}
+  local process = uv.spawn("lua5.4", {
+    args = { script, fixture.ISSUED_TOKEN, tostring(MAX_REQUESTS), tostring(LIFETIME) },
+    stdio = { nil, stdout, 2 },
+  }, function()
+    handle.exited = true
+  end)
+  assert(process, "could not start lua5.4 for the fixture server")
+  handle.process = process
+  stdout:read_start(function(_, data)
+    if data then
+      output = output .. data
+    end
+  end)
+  local deadline = uv.now() + 10000
+  while not output:find("\n", 1, true) and not handle.exited and uv.now() < deadline do
+    uv.run("once")
+  end
+  stdout:read_stop()
+  stdout:close()
+  uv.run("nowait")
+  -- The child has loaded the script once it printed its URL.
+  os.remove(script)
+
+  handle.url = assert(output:match("^(http://127%.0%.0%.1:%d+)\n"), "the fixture server printed no URL")
+  handle.cloudworks_url = handle.url .. "/2/0"
+  function handle.stop()
+    if not handle.exited then
+      process:kill("sigterm")
+    end
+    process:close()
+    uv.run("nowait")
+  end
+  return handle
+end
+
+return fixture
