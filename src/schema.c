@@ -1219,12 +1219,22 @@ static void check_partial(schema_ctx *c, int idx, const schema_model *m, uint64_
 /* Validates the object at idx as model m and pushes its normalized table.
  * Returns 0 and pushes nothing when the value is not an object at all.
  * show_name adds the model's name to locations (top level and unions). */
+/* Returns 1 when one of the n fields in list holds a credential. */
+static int model_carries_secret(const schema_field **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((list[i]->flags & SCHEMA_SECRET) || is_secret_name(list[i]->name))
+            return 1;
+    }
+    return 0;
+}
+
 static int check_model(schema_ctx *c, int idx, const schema_model *m, int show_name)
 {
     lua_State *L = c->L;
     const schema_field *list[MAX_FIELDS];
     size_t n, i, loc_base = c->loc_base;
-    int unknown, first = 1, not_object = 0, pushed_name = 0;
+    int unknown, first = 1, not_object = 0, pushed_name = 0, secret;
     lua_Integer nunknown = 0, k;
     frame fr;
 
@@ -1293,6 +1303,12 @@ static int check_model(schema_ctx *c, int idx, const schema_model *m, int show_n
     fr.up = c->frame;
     c->frame = &fr;
 
+    /* A wrong value in any field of a model that carries a credential is
+     * not echoed either: a credential typed into the wrong field (a SAS
+     * token as auth_method) must not reach the message. */
+    secret = c->secret;
+    if (model_carries_secret(list, n))
+        c->secret = 1;
     json_text(c, "{");
     for (i = 0; i < n; i++)
         check_field(c, idx, &fr, list[i], i, m->partial_of != NULL, &first);
@@ -1308,6 +1324,7 @@ static int check_model(schema_ctx *c, int idx, const schema_model *m, int show_n
         check_partial(c, idx, m, fr.given);
     if (m->check != NULL)
         m->check(c, fr.out);
+    c->secret = secret;
 
     c->frame = fr.up;
     lua_remove(L, unknown);

@@ -80,7 +80,7 @@ describe("schema problems", function()
       "body.AzureBlobConnectionInput.storageAccountName Input should be a string",
       "body.AzureBlobConnectionInput.containerName Field required",
       "body.AzureBlobConnectionInput.sasToken Field required",
-      "body.AzureBlobConnectionInput.workspaceId Input should be an id of 32 hexadecimal characters, not 'w1'",
+      "body.AzureBlobConnectionInput.workspaceId Input should be an id of 32 hexadecimal characters",
     }, problems("AzureBlobConnectionInput", { storage_account_name = 5, workspace_id = "w1" }))
   end)
 
