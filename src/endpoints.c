@@ -2,7 +2,7 @@
  *
  * Adding an operation is adding a row: the dispatcher checks the path
  * parameters, validates and writes the body through the schema engine, sends
- * it through the session, and extracts the result from the answer. */
+ * it through the session, and extracts the result from the response. */
 #include "endpoints.h"
 
 #include <string.h>
@@ -17,12 +17,12 @@
 enum {
     /* GET the list page by page (limit/offset) and return every item. */
     OP_PAGED = 1 << 0,
-    /* The answer is text (an error dump), returned as a string. */
+    /* The response is text (an error dump), returned as a string. */
     OP_RAW = 1 << 1,
     /* An empty result ({} or []) is returned as nil. */
     OP_NIL_IF_EMPTY = 1 << 2,
     /* The body is {integrationId = <path id>, schedule = <input>}: the live
-     * API answers 400 to a schedule update without the id in the body. */
+     * API rejects a schedule update without the id in the body (400). */
     OP_ID_IN_BODY = 1 << 3,
     /* No input, or an input with nothing in it, sends no body at all. */
     OP_OPTIONAL_BODY = 1 << 4,
@@ -40,8 +40,9 @@ typedef struct operation {
     path_param params[2];
     const char *body_model; /* NULL: the operation sends no body */
     const char *result;     /* dotted key of the value returned; NULL: nothing */
-    /* Where the value may be instead: the wire notes see created connection
-     * and notification ids wrapped, the OpenAPI file at the top level. */
+    /* Second place to look for the value: the wire notes describe created
+     * connection and notification ids as wrapped, the OpenAPI file shows
+     * them at the top level. */
     const char *alt_result;
     unsigned flags;
 } operation;
@@ -127,8 +128,8 @@ static const operation operations[] = {
 
 #define OPERATION_COUNT (sizeof operations / sizeof operations[0])
 
-/* The live API stops paging at far fewer pages than this; the bound only
- * keeps a misbehaving server from looping the client forever. */
+/* A bound on pages, so that a server that never reports its last page
+ * cannot keep the client looping forever. */
 #define MAX_PAGES 100000
 
 static const operation *find_operation(const char *name)
@@ -323,7 +324,7 @@ static int table_is_empty(lua_State *L, int idx)
     return 0;
 }
 
-/* Pushes the value the operation returns from the decoded answer at idx. */
+/* Pushes the value the operation returns from the decoded response at idx. */
 static int push_result(lua_State *L, const operation *op, int idx)
 {
     if (op->result == NULL)
@@ -342,7 +343,7 @@ static int push_result(lua_State *L, const operation *op, int idx)
 
 /* Reads meta.paging of the page at idx. Returns the offset of the next page,
  * or -1 when this page was the last. Pages by the page size the server
- * answered, which may be below what was asked. */
+ * reported, which may be below the limit requested. */
 static lua_Integer next_offset(lua_State *L, int idx, lua_Integer offset, lua_Integer items)
 {
     lua_Integer current, total;
