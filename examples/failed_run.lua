@@ -1,0 +1,183 @@
+-- Failed runs: read what went wrong with get_run_error and the error dumps
+-- of an import integration and of a process integration.
+--
+--   lua5.4 examples/failed_run.lua
+--
+-- The runs fail on purpose: the script sets the local emulator it starts to
+-- fail the next run of each integration. The live API offers no such
+-- switch, so with ANAPLAN_USER_EMAIL and ANAPLAN_PASSWORD set the script
+-- only explains what it needs and exits.
+local support = dofile(((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/support.lua")
+local anaplan = require("anaplan")
+local cw_models = require("anaplan.cloud_works")
+
+local client, close, emulator = support.connect()
+if emulator == nil then
+  print("This example needs runs that fail, which only the local emulator can produce on demand.")
+  print("Against the live API, run an integration whose import rejects rows, then read its run")
+  print("with cw:get_run_error(run_id) and cw:get_import_error_dump(run_id) as this script does.")
+  close()
+  os.exit(0)
+end
+
+local cw = client.cw
+local created = { connections = {}, integrations = {} }
+
+local function step(text)
+  print("\n== " .. text)
+end
+
+-- Runs an integration, waits for the end of the run and prints its outcome.
+local function run_and_wait(integration_id)
+  local run_id = cw:run_integration(integration_id)
+  local status = cw:wait_for_run(run_id, { interval = 0.2, timeout = 600 })
+  print(string.format("run %s ended: success=%s, message=%s, executionErrorCode=%s",
+    run_id, tostring(status.success), tostring(status.message), tostring(status.executionErrorCode or "none")))
+  return run_id, status
+end
+
+-- Prints the first lines of an error dump (CSV: the rejected rows, each
+-- with the reason) and how many lines it has.
+local function print_dump(dump)
+  local lines = {}
+  for line in dump:gmatch("[^\r\n]+") do
+    lines[#lines + 1] = line
+  end
+  for i = 1, math.min(4, #lines) do
+    print("  " .. lines[i])
+  end
+  print(string.format("  (%d lines in all)", #lines))
+end
+
+-- Prints the error records of a run and returns the id of the first action
+-- that has a failure dump, or nil.
+local function print_run_errors(run_id)
+  local records = cw:get_run_error(run_id)
+  if records == nil then
+    print("no error records")
+    return nil
+  end
+  local dump_action_id
+  for _, record in ipairs(records) do
+    for _, action in ipairs(record.errorMessages or {}) do
+      print(string.format("  action %s (%s): failure dump %s", tostring(action.actionId),
+        tostring(action.actionName), action.failureDumpGenerated and "generated" or "not generated"))
+      for _, detail in ipairs(action.errorMessage or {}) do
+        print(string.format("    %s (%s occurrence(s))", tostring(detail.localMessageText),
+          tostring(detail.occurrences)))
+      end
+      if action.failureDumpGenerated and dump_action_id == nil then
+        dump_action_id = action.actionId
+      end
+    end
+  end
+  return dump_action_id
+end
+
+local function run()
+  step("Create an Azure Blob connection and an import integration")
+  local connection_id = cw:create_connection(cw_models.ConnectionInput {
+    type = "AzureBlob",
+    body = cw_models.AzureBlobConnectionInput {
+      name = "failed-run-example-blob",
+      storage_account_name = "examplestorage",
+      container_name = "planning-data",
+      sas_token = os.getenv("AZURE_SAS_TOKEN") or "sp=r&st=2026-12-01&sig=example",
+    },
+  })
+  created.connections[#created.connections + 1] = connection_id
+  print("connection id: " .. connection_id)
+
+  local import_job = cw_models.IntegrationJobInput {
+    type = "AzureBlobToAnaplan",
+    sources = { cw_models.FileSource { type = "AzureBlob", connection_id = connection_id, file = "in/sales.csv" } },
+    targets = { cw_models.AnaplanTarget { action_id = 112000000001, file_id = 113000000001 } },
+  }
+  local import_id = cw:create_integration(cw_models.IntegrationInput {
+    name = "failed-run-example-import",
+    workspace_id = support.workspace_id,
+    model_id = support.model_id,
+    jobs = { import_job },
+  })
+  created.integrations[#created.integrations + 1] = import_id
+  print("integration id: " .. import_id)
+
+  step("A clean run has no error records and no dump")
+  local clean_run_id = run_and_wait(import_id)
+  print_run_errors(clean_run_id)
+  local got_dump, dump_err = pcall(cw.get_import_error_dump, cw, clean_run_id)
+  assert(not got_dump and anaplan.errors.is(dump_err, "http") and dump_err.status == 404,
+    "a clean run should have no import error dump")
+  print("import error dump: HTTP " .. dump_err.status .. " (" .. tostring(dump_err.api_message) .. ")")
+
+  step("Make the next run of the import fail, and run it")
+  emulator:set_next_outcome(import_id, "failure")
+  local failed_run_id, failed_status = run_and_wait(import_id)
+  assert(failed_status.success == false, "the run should have failed")
+
+  step("Read the run's error records with get_run_error")
+  print_run_errors(failed_run_id)
+
+  step("Read the rows the import rejected with get_import_error_dump")
+  print_dump(cw:get_import_error_dump(failed_run_id))
+
+  step("A process integration (the import, then an export) that fails")
+  local process_integration_id = cw:create_integration(cw_models.IntegrationInput {
+    name = "failed-run-example-process",
+    workspace_id = support.workspace_id,
+    model_id = support.model_id,
+    process_id = 118000000001,
+    jobs = {
+      import_job,
+      cw_models.IntegrationJobInput {
+        type = "AnaplanToAzureBlob",
+        sources = { cw_models.AnaplanSource { action_id = 116000000001 } },
+        targets = { cw_models.FileTarget { type = "AzureBlob", connection_id = connection_id, file = "out/report.csv" } },
+      },
+    },
+  })
+  created.integrations[#created.integrations + 1] = process_integration_id
+  print("integration id: " .. process_integration_id)
+  emulator:set_next_outcome(process_integration_id, "failure")
+  local process_run_id = run_and_wait(process_integration_id)
+
+  step("Find the failed import action, then read its dump with get_process_error_dump")
+  local action_id = print_run_errors(process_run_id)
+  assert(action_id ~= nil, "the failed process run should name an action with a failure dump")
+  print_dump(cw:get_process_error_dump(process_run_id, action_id))
+end
+
+-- Deletes what run() created, newest first. A failed delete is reported and
+-- the rest are still tried, so one stuck item does not leave the others.
+local function clean_up()
+  step("Clean up everything this script created")
+  local failed = 0
+  local function delete(kind, method, id)
+    local deleted, err = pcall(method, cw, id)
+    if deleted then
+      print(string.format("deleted %s %s", kind, id))
+    else
+      failed = failed + 1
+      io.stderr:write(string.format("failed to delete %s %s: %s\n", kind, id, tostring(err)))
+    end
+  end
+  for i = #created.integrations, 1, -1 do
+    delete("integration", cw.delete_integration, created.integrations[i])
+  end
+  for i = #created.connections, 1, -1 do
+    delete("connection", cw.delete_connection, created.connections[i])
+  end
+  return failed == 0
+end
+
+local ok, err = pcall(run)
+local cleaned = clean_up()
+close()
+if not ok then
+  io.stderr:write("failed_run.lua failed: ", tostring(err), "\n")
+  os.exit(1)
+end
+if not cleaned then
+  os.exit(1)
+end
+print("\nDone.")
