@@ -41,6 +41,19 @@ static char *copy_string(const char *s)
     return copy;
 }
 
+/* Returns a malloc'd prefix followed by text, or NULL when out of memory. */
+static char *concatenate(const char *prefix, const char *text)
+{
+    size_t prefix_len = strlen(prefix), text_len = strlen(text);
+    char *out = malloc(prefix_len + text_len + 1);
+
+    if (out != NULL) {
+        memcpy(out, prefix, prefix_len);
+        memcpy(out + prefix_len, text, text_len + 1);
+    }
+    return out;
+}
+
 /* Returns a malloc'd NUL-terminated base64 text of data (no line breaks),
  * or NULL when out of memory or data is too long for EVP_EncodeBlock. */
 static char *base64_encode(const unsigned char *data, size_t n)
@@ -230,17 +243,13 @@ static int make_certificate_header(auth_state *a, BIO *chain)
     char *pem;
     long pem_len = BIO_get_mem_data(chain, &pem);
     char *encoded;
-    size_t n;
 
     if (pem_len <= 0)
         return -1;
     encoded = base64_encode((const unsigned char *)pem, (size_t)pem_len);
     if (encoded == NULL)
         return -1;
-    n = sizeof prefix + strlen(encoded);
-    a->certificate_header = malloc(n);
-    if (a->certificate_header != NULL)
-        snprintf(a->certificate_header, n, "%s%s", prefix, encoded);
+    a->certificate_header = concatenate(prefix, encoded);
     free(encoded);
     return a->certificate_header != NULL ? 0 : -1;
 }
@@ -357,32 +366,32 @@ struct curl_slist *auth_append_login_header(struct curl_slist *headers, const au
 {
     static const char prefix[] = "Authorization: Basic ";
     char *pair, *encoded, *line;
-    size_t pair_len, line_len;
+    size_t email_len, password_len, pair_len;
 
     if (a->kind == AUTH_CERTIFICATE)
         return curl_slist_append(headers, a->certificate_header);
     if (a->kind != AUTH_BASIC)
         return NULL;
 
-    pair_len = strlen(a->user_email) + 1 + strlen(a->password);
+    email_len = strlen(a->user_email);
+    password_len = strlen(a->password);
+    pair_len = email_len + 1 + password_len;
     pair = malloc(pair_len + 1);
     if (pair == NULL)
         return NULL;
-    snprintf(pair, pair_len + 1, "%s:%s", a->user_email, a->password);
+    memcpy(pair, a->user_email, email_len);
+    pair[email_len] = ':';
+    memcpy(pair + email_len + 1, a->password, password_len + 1);
     encoded = base64_encode((const unsigned char *)pair, pair_len);
     OPENSSL_cleanse(pair, pair_len);
     free(pair);
     if (encoded == NULL)
         return NULL;
 
-    line_len = sizeof prefix + strlen(encoded);
-    line = malloc(line_len);
-    if (line == NULL) {
-        free_secret(encoded);
-        return NULL;
-    }
-    snprintf(line, line_len, "%s%s", prefix, encoded);
+    line = concatenate(prefix, encoded);
     free_secret(encoded);
+    if (line == NULL)
+        return NULL;
     return append_secret_line(headers, line);
 }
 
@@ -390,15 +399,12 @@ struct curl_slist *auth_append_token_header(struct curl_slist *headers, const au
 {
     static const char prefix[] = "Authorization: AnaplanAuthToken ";
     char *line;
-    size_t n;
 
     if (a->token == NULL)
         return NULL;
-    n = sizeof prefix + strlen(a->token);
-    line = malloc(n);
+    line = concatenate(prefix, a->token);
     if (line == NULL)
         return NULL;
-    snprintf(line, n, "%s%s", prefix, a->token);
     return append_secret_line(headers, line);
 }
 

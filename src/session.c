@@ -56,7 +56,7 @@ struct session {
     char *login_body;         /* certificate login body while the login runs */
 };
 
-/* Credentials go out in the Authorization header of an exchange as: */
+/* What an exchange sends in its Authorization header. */
 typedef enum credential { SEND_NO_CREDENTIAL, SEND_TOKEN, SEND_LOGIN } credential;
 
 /* One exchange as the retry policy and the error messages see it. */
@@ -98,6 +98,16 @@ static void sleep_seconds(double seconds)
     request.tv_nsec = (long)((seconds - (double)request.tv_sec) * 1e9);
     while (nanosleep(&request, &remaining) != 0 && errno == EINTR)
         request = remaining;
+}
+
+/* Writes n the way a person would type it: "30", "0.5", "1e+20". */
+static const char *format_number(char *buffer, size_t size, double n)
+{
+    if (n > -1e15 && n < 1e15 && n == (double)(long long)n)
+        snprintf(buffer, size, "%lld", (long long)n);
+    else
+        snprintf(buffer, size, "%.14g", n);
+    return buffer;
 }
 
 /* --------------------------------------------------------------- logging */
@@ -371,8 +381,12 @@ static lua_Number read_bounded_number(option_reader *r, const char *name, lua_Nu
         int low_ok = min_inclusive ? value >= min : value > min;
 
         if (!(low_ok && value <= max)) {
-            add_problem(r, name, "must be %s %f and at most %f%s (got %f)",
-                        min_inclusive ? "at least" : "greater than", min, max, unit, value);
+            char low[32], high[32], got[32];
+
+            add_problem(r, name, "must be %s %s and at most %s%s (got %s)",
+                        min_inclusive ? "at least" : "greater than",
+                        format_number(low, sizeof low, min), format_number(high, sizeof high, max),
+                        unit, format_number(got, sizeof got, value));
             return def;
         }
     }
@@ -399,7 +413,10 @@ static lua_Integer read_bounded_integer(option_reader *r, const char *name, lua_
     }
     value = lua_tointegerx(L, -1, &is_integer);
     if (!is_integer) {
-        add_problem(r, name, "must be an integer (got %f)", lua_tonumber(L, -1));
+        char got[32];
+
+        add_problem(r, name, "must be an integer (got %s)",
+                    format_number(got, sizeof got, lua_tonumber(L, -1)));
         lua_pop(L, 1);
         return def;
     }
@@ -891,6 +908,7 @@ static int run_call(lua_State *L, session *s, const call *c)
     for (attempt = 1;; attempt++) {
         const transfer_result *r = &s->transfer.result;
         char reason[CURL_ERROR_SIZE + 64];
+        char seconds[32];
         double delay;
 
         exchange(s, c);
@@ -899,8 +917,9 @@ static int run_call(lua_State *L, session *s, const call *c)
             return r->code == CURLE_OK ? 0 : -1;
 
         delay = retry_delay(s, r, attempt - 1);
-        session_log(L, s, "warn", "retrying %s %s after %s (attempt %d of %d) in %f s",
-                    c->method, c->path, reason, attempt + 1, attempts, (lua_Number)delay);
+        session_log(L, s, "warn", "retrying %s %s after %s (attempt %d of %d) in %s s",
+                    c->method, c->path, reason, attempt + 1, attempts,
+                    format_number(seconds, sizeof seconds, delay));
         sleep_seconds(delay);
     }
 }
@@ -919,6 +938,7 @@ static void set_call_fields(lua_State *L, const call *c)
 static int raise_transfer_error(lua_State *L, session *s, const call *c)
 {
     const transfer_result *r = &s->transfer.result;
+    char seconds[32];
 
     if (r->too_large) {
         errors_push(L, "network", "%s failed: response to %s %s exceeded max_response_size (%I bytes)",
@@ -927,11 +947,13 @@ static int raise_transfer_error(lua_State *L, session *s, const call *c)
         long limit = s->settings.connect_timeout_ms < s->settings.timeout_ms
                          ? s->settings.connect_timeout_ms : s->settings.timeout_ms;
 
-        errors_push(L, "timeout", "%s (%s %s) timed out after %f s while connecting",
-                    c->operation, c->method, c->path, (lua_Number)limit / 1000.0);
+        errors_push(L, "timeout", "%s (%s %s) timed out after %s s while connecting",
+                    c->operation, c->method, c->path,
+                    format_number(seconds, sizeof seconds, (double)limit / 1000.0));
     } else if (r->code == CURLE_OPERATION_TIMEDOUT) {
-        errors_push(L, "timeout", "%s (%s %s) timed out after %f s", c->operation, c->method,
-                    c->path, (lua_Number)s->settings.timeout_ms / 1000.0);
+        errors_push(L, "timeout", "%s (%s %s) timed out after %s s", c->operation, c->method,
+                    c->path, format_number(seconds, sizeof seconds,
+                                           (double)s->settings.timeout_ms / 1000.0));
     } else if (r->out_of_memory) {
         errors_push(L, "network", "%s (%s %s) failed: out of memory while reading the response",
                     c->operation, c->method, c->path);

@@ -269,7 +269,9 @@ static CURLcode configure(transfer *t, const transfer_settings *settings, const 
     /* When a reused connection dies before any response byte, curl sends the
      * request again on a new connection. The server may have acted on the
      * first copy, so a POST, which may create something, always gets a
-     * connection of its own and is never re-sent behind the caller's back. */
+     * connection of its own and is never re-sent behind the caller's back.
+     * NOTE: GET, PUT, PATCH and DELETE keep that behaviour, so one of them
+     * can reach the server once more than retry_count allows. */
     if (strcmp(method, "POST") == 0)
         SET(CURLOPT_FRESH_CONNECT, 1L);
 

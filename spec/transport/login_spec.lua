@@ -262,6 +262,79 @@ describe("session login", function()
     end)
   end)
 
+  describe("logging", function()
+    it("logs login at info and each exchange at debug", function()
+      local lines = {}
+      local session = new_session({ log_level = "debug", logger = function(level, message)
+        lines[#lines + 1] = level .. " " .. message
+      end })
+      session:request("GET", "/integrations/connections")
+      assert.are.equal("debug logging in with user_email dev@example.com", lines[1])
+      assert.matches("^debug POST /token/authenticate returned 201 in %d+ ms$", lines[2])
+      assert.matches("^info logged in with user_email dev@example.com; the token expires in %d+ s$", lines[3])
+      assert.matches("^debug GET /integrations/connections returned 200 in %d+ ms$", lines[4])
+      assert.are.equal(4, #lines)
+      session:close()
+    end)
+
+    it("drops lines below log_level", function()
+      local lines = {}
+      local session = new_session({ log_level = "warn", logger = function(level, message)
+        lines[#lines + 1] = level .. " " .. message
+      end })
+      session:request("GET", "/integrations/connections")
+      assert.are.same({}, lines)
+      session:close()
+    end)
+
+    it("warns once when TLS verification is off", function()
+      local lines = {}
+      local session = new_session({ verify_tls = false, logger = function(level, message)
+        lines[#lines + 1] = level .. " " .. message
+      end })
+      session:request("GET", "/integrations/connections")
+      session:request("GET", "/integrations/connections")
+      local warnings = {}
+      for _, line in ipairs(lines) do
+        if line:match("^warn ") then
+          warnings[#warnings + 1] = line
+        end
+      end
+      assert.are.same({ "warn TLS certificate verification is off (verify_tls = false): "
+        .. "the identity of the server is not checked" }, warnings)
+      session:close()
+    end)
+
+    it("ignores a logger that raises", function()
+      local calls = 0
+      local session = new_session({ logger = function()
+        calls = calls + 1
+        error("logger failure")
+      end })
+      assert.are.equal(200, session:request("GET", "/integrations/connections").status.code)
+      assert.is_true(calls > 0)
+      session:close()
+    end)
+
+    it("stops a logger from calling the client", function()
+      local session
+      local errors = {}
+      session = new_session({ log_level = "debug", logger = function()
+        local ok, err = pcall(session.request, session, "GET", "/integrations/flows")
+        errors[#errors + 1] = not ok and err.kind or "no error"
+        ok, err = pcall(session.close, session)
+        errors[#errors + 1] = not ok and err.kind or "no error"
+      end })
+      assert.are.equal(200, session:request("GET", "/integrations/connections").status.code)
+      assert.is_true(#errors > 0)
+      for _, kind in ipairs(errors) do
+        assert.are.equal("usage", kind)
+      end
+      assert.are.same({ "POST /token/authenticate", "GET " .. CONNECTIONS }, request_lines(emulator))
+      session:close()
+    end)
+  end)
+
   describe("token_info", function()
     it("reports the token without its value", function()
       local session = new_session()
