@@ -701,7 +701,8 @@ static void apply_options(lua_State *L, session *s, int options, const parsed_op
     s->log_level = o->log_level;
 
     if (o->has_logger) {
-        lua_getfield(L, options, "logger");
+        lua_pushliteral(L, "logger");
+        lua_rawget(L, options);
         s->logger_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
 
