@@ -4,7 +4,10 @@
  *
  * Nothing here calls Lua or sends a request: session.c drives the exchanges.
  * Every secret copy (password, token) is overwritten with OPENSSL_cleanse
- * before it is freed, and no function writes a secret into an error text. */
+ * before it is freed, and no function writes a secret into an error text.
+ * NOTE: the Lua strings of the options, the decoded login response and
+ * libcurl's own request buffer also hold secrets, and this code cannot
+ * overwrite them. */
 #ifndef ANAPLAN_AUTH_H
 #define ANAPLAN_AUTH_H
 
