@@ -183,6 +183,18 @@ describe("flows", function()
       assert.truthy(request.body:find('{"stepsToRun":["' .. second_id .. '"]}', 1, true))
       sdk.assert_id(run_id, "flow run id")
     end)
+
+    it("rejects an empty step list before sending", function()
+      local id = flows:create_flow(sdk.flow_input(first_id, second_id, "flow-run-none"))
+
+      sdk.rejected_before_sending(emulator, flows.run_flow, flows, id, { only_steps = {} })
+    end)
+
+    it("rejects a step id that is not an id before sending", function()
+      local id = flows:create_flow(sdk.flow_input(first_id, second_id, "flow-run-bad"))
+
+      sdk.rejected_before_sending(emulator, flows.run_flow, flows, id, { only_steps = { "../x" } })
+    end)
   end)
 
   describe("delete_flow", function()

@@ -234,6 +234,16 @@ describe("integrations", function()
     it("rejects a sort field other than name before sending", function()
       sdk.rejected_before_sending(emulator, cw.list_integrations, cw, { sort_by = "creationDate" })
     end)
+
+    it("rejects descending without sort_by before sending", function()
+      sdk.rejected_before_sending(emulator, cw.list_integrations, cw, { descending = true })
+    end)
+
+    it("rejects an unknown option before sending", function()
+      local err = sdk.rejected_before_sending(emulator, cw.list_integrations, cw, { sortBy = "name" })
+
+      assert.truthy(err.message:find("sortBy", 1, true))
+    end)
   end)
 
   describe("get_integration", function()

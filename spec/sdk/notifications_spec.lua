@@ -57,6 +57,17 @@ describe("notifications", function()
         { notification_id = notification_id, integration_id = integration_id })
     end)
 
+    it("names an integration without a configuration", function()
+      cw:delete_notification_config { notification_id = notification_id }
+      emulator:clear_requests()
+
+      local ok, err = pcall(cw.get_notification_config, cw, { integration_id = integration_id })
+
+      assert.is_false(ok)
+      assert.truthy(tostring(err.message):find(integration_id, 1, true))
+      assert.are.same({ "GET /integrations/" .. integration_id }, sdk.request_lines(emulator))
+    end)
+
     it("rejects a call without a selector before sending", function()
       sdk.rejected_before_sending(emulator, cw.get_notification_config, cw, {})
     end)
