@@ -13,7 +13,8 @@ local cw_models = require("anaplan.cloud_works")
 
 local client, close, emulator = support.connect()
 if emulator == nil then
-  print("This example needs runs that fail, which only the local emulator can produce on demand.")
+  print("This example makes runs fail on purpose, which only an emulator it starts itself can do.")
+  print("Unset ANAPLAN_USER_EMAIL, ANAPLAN_PASSWORD, ANAPLAN_TOKEN and ANAPLAN_CLOUDWORKS_URL to run it.")
   print("Against the live API, run an integration whose import rejects rows, then read its run")
   print("with cw:get_run_error(run_id) and cw:get_import_error_dump(run_id) as this script does.")
   close()
