@@ -21,7 +21,7 @@ local function step(text)
 end
 
 -- Returns the user ids to notify: those in ANAPLAN_NOTIFY_USER_IDS, or two
--- created-up ids that only the emulator accepts.
+-- made-up ids that only the emulator accepts.
 local function user_ids()
   local ids = {}
   for id in (os.getenv("ANAPLAN_NOTIFY_USER_IDS") or ""):gmatch("[^,%s]+") do

@@ -57,6 +57,7 @@ local expectations = {
   },
   ["flow.lua"] = {
     { "^  body%.FlowInput%.steps%.3%.dependsOn " },
+    { "^  the emulator received no flow request$" },
     { "^flow id: " .. HEX32 .. "$" },
     { "^  step 3: flow%-example%-3%-export %(Export%), depends on " .. HEX32 .. "$" },
     { "^flow run ended: success=true", count = 2 },
