@@ -25,6 +25,10 @@ function client.run_until(done, seconds)
     return true
   end
   local expired = false
+  -- The loop's clock is only refreshed while the loop runs. After a long
+  -- pause between blocking calls it is stale, and a timer started from it
+  -- would fire at once.
+  uv.update_time()
   local timer = uv.new_timer()
   timer:start(math.floor(seconds * 1000), 0, function()
     expired = true
