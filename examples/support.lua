@@ -7,8 +7,16 @@
 -- ANAPLAN_CLOUDWORKS_URL when set); otherwise an example starts a local
 -- emulator of its own and stops it when done.
 local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-package.path = here .. "/../lua/?.lua;" .. here .. "/../lua/?/init.lua;" .. package.path
-package.cpath = here .. "/../build/?.so;" .. package.cpath
+local tree_path = here .. "/../lua/?.lua;" .. here .. "/../lua/?/init.lua"
+local tree_cpath = here .. "/../build/?.so"
+if os.getenv("LUA_CPATH") then
+  -- Whoever set LUA_CPATH chose the build (a sanitizer build, say): theirs first.
+  package.path = package.path .. ";" .. tree_path
+  package.cpath = package.cpath .. ";" .. tree_cpath
+else
+  package.path = tree_path .. ";" .. package.path
+  package.cpath = tree_cpath .. ";" .. package.cpath
+end
 
 local anaplan = require("anaplan")
 

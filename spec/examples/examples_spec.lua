@@ -99,7 +99,10 @@ local function run_example(name)
     unset[#unset + 1] = "-u " .. variable
   end
   local stderr_path = os.tmpname()
-  local command = string.format("env %s lua5.4 %s 2>%s", table.concat(unset, " "),
+  -- The example loads the same module as this spec run (busted's --cpath
+  -- may name a sanitizer build), through support.lua's respect for LUA_CPATH.
+  local command = string.format("env %s LUA_PATH=%s LUA_CPATH=%s lua5.4 %s 2>%s", table.concat(unset, " "),
+    shell_quote(package.path), shell_quote(package.cpath),
     shell_quote(EXAMPLES_DIR .. "/" .. name), shell_quote(stderr_path))
   local child = assert(io.popen(command))
   local stdout = child:read("a")
