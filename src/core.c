@@ -16,6 +16,7 @@
 #include "json.h"
 #include "schema.h"
 #include "session.h"
+#include "transfer.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_OK;
@@ -107,7 +108,7 @@ __attribute__((visibility("default"))) int luaopen_anaplan_core(lua_State *L)
     luaL_newlib(L, core_functions);
     schema_register(L);
     endpoints_register(L);
-    lua_pushliteral(L, "0.1.0");
+    lua_pushliteral(L, ANAPLAN_SDK_VERSION);
     lua_setfield(L, -2, "version");
     return 1;
 }
