@@ -4,6 +4,9 @@
 local openapi = require("helpers.openapi")
 
 local path, missing = openapi.locate(openapi.candidates("cloudworks-openapi.json"))
+if openapi.pending_without(path, missing, pending) then
+  return
+end
 
 local ID = "0123456789abcdef0123456789abcdef"
 
@@ -42,7 +45,7 @@ describe("OpenAPI checker", function()
       local candidates = openapi.candidates("cloudworks-openapi.json")
 
       assert.are.equal("../shared/cloudworks/cloudworks-openapi.json", candidates[#candidates])
-      assert.truthy(candidates[1]:find("/../../../shared/cloudworks/cloudworks-openapi.json", 1, true))
+      assert.truthy(candidates[#candidates - 1]:find("/../../../shared/cloudworks/cloudworks-openapi.json", 1, true))
     end)
   end)
 
