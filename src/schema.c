@@ -229,6 +229,10 @@ static void push_not_value(lua_State *L, int idx, int secret)
             return;
         }
         break;
+    case LUA_TNIL:
+    case LUA_TNONE:
+        lua_pushliteral(L, ", but it is missing");
+        return;
     default:
         break;
     }

@@ -48,11 +48,21 @@ CloudWorks.__index = CloudWorks
 local Flows = {}
 Flows.__index = Flows
 
+-- Raises a usage error unless self is an object of the class: the usual
+-- slip is `cw.list_connections()` for `cw:list_connections()`.
+local function check_self(self, class, name)
+  if getmetatable(self) ~= class then
+    local owner = class == Flows and "cw.flows" or "cw"
+    raise("usage", string.format("call %s as %s:%s(...), with a colon", name, owner, name))
+  end
+end
+
 -- Builds a method from an operation row: positional path parameters, then
 -- the body when the row takes one.
-local function generic_method(operation)
+local function generic_method(operation, class)
   local name, params, takes_body = operation.name, operation.params, operation.body_model ~= nil
   return function(self, ...)
+    check_self(self, class, name)
     local args = {}
     local given = select("#", ...)
     local expected = params + (takes_body and 1 or 0)
@@ -77,8 +87,8 @@ local function is_flow_operation(name)
 end
 
 for _, operation in ipairs(core.operations()) do
-  local target = is_flow_operation(operation.name) and Flows or CloudWorks
-  target[operation.name] = generic_method(operation)
+  local class = is_flow_operation(operation.name) and Flows or CloudWorks
+  class[operation.name] = generic_method(operation, class)
 end
 
 -- Checks an options table against the names a method accepts, so a typo
@@ -110,6 +120,7 @@ end
 
 -- list_integrations{sort_by = "name", descending = false, current_user_only = false}
 function CloudWorks:list_integrations(options)
+  check_self(self, CloudWorks, "list_integrations")
   options = check_options("list_integrations", options,
     { sort_by = "string", descending = "boolean", current_user_only = "boolean" })
   local query = {}
@@ -153,12 +164,14 @@ end
 
 -- get_notification_config{notification_id = ... | integration_id = ...}
 function CloudWorks:get_notification_config(selector)
+  check_self(self, CloudWorks, "get_notification_config")
   local id = notification_id(self, "get_notification_config", selector)
   return core.call(self._session, "get_notification_config", { id = id })
 end
 
 -- delete_notification_config{notification_id = ... | integration_id = ...}
 function CloudWorks:delete_notification_config(selector)
+  check_self(self, CloudWorks, "delete_notification_config")
   local id = notification_id(self, "delete_notification_config", selector)
   return core.call(self._session, "delete_notification_config", { id = id })
 end
@@ -172,6 +185,7 @@ end
 -- Raises a "timeout" error when the run is still going after `timeout`
 -- seconds. on_progress(status) is called after every poll.
 function CloudWorks:wait_for_run(run_id, options)
+  check_self(self, CloudWorks, "wait_for_run")
   options = check_options("wait_for_run", options,
     { interval = "number", timeout = "number", on_progress = "function" })
   local interval = options.interval or 1
@@ -203,6 +217,7 @@ end
 
 -- flows:list_flows{current_user_only = false}
 function Flows:list_flows(options)
+  check_self(self, Flows, "list_flows")
   options = check_options("list_flows", options, { current_user_only = "boolean" })
   local query = {}
   if options.current_user_only ~= nil then
@@ -213,6 +228,7 @@ end
 
 -- flows:run_flow(id, {only_steps = {...}}): every step, or only those listed.
 function Flows:run_flow(id, options)
+  check_self(self, Flows, "run_flow")
   options = check_options("run_flow", options, { only_steps = "table" })
   local body = nil
   if options.only_steps ~= nil then
