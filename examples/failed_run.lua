@@ -22,16 +22,15 @@ if emulator == nil then
 end
 
 local cw = client.cw
-local created = { connections = {}, integrations = {} }
-
-local function step(text)
-  print("\n== " .. text)
-end
+local created = support.tracker(cw)
+local step = support.step
 
 -- Runs an integration, waits for the end of the run and prints its outcome.
 local function run_and_wait(integration_id)
   local run_id = cw:run_integration(integration_id)
+  created:set_running(integration_id)
   local status = cw:wait_for_run(run_id, { interval = 0.2, timeout = 600 })
+  created:set_running(nil)
   print(string.format("run %s ended: success=%s, message=%s, executionErrorCode=%s",
     run_id, tostring(status.success), tostring(status.message), tostring(status.executionErrorCode or "none")))
   return run_id, status
@@ -77,31 +76,7 @@ end
 
 local function run()
   step("Create an Azure Blob connection and an import integration")
-  local connection_id = cw:create_connection(cw_models.ConnectionInput {
-    type = "AzureBlob",
-    body = cw_models.AzureBlobConnectionInput {
-      name = "failed-run-example-blob",
-      storage_account_name = "examplestorage",
-      container_name = "planning-data",
-      sas_token = os.getenv("AZURE_SAS_TOKEN") or "sp=r&st=2026-12-01&sig=example",
-    },
-  })
-  created.connections[#created.connections + 1] = connection_id
-  print("connection id: " .. connection_id)
-
-  local import_job = cw_models.IntegrationJobInput {
-    type = "AzureBlobToAnaplan",
-    sources = { cw_models.FileSource { type = "AzureBlob", connection_id = connection_id, file = "in/sales.csv" } },
-    targets = { cw_models.AnaplanTarget { action_id = 112000000001, file_id = 113000000001 } },
-  }
-  local import_id = cw:create_integration(cw_models.IntegrationInput {
-    name = "failed-run-example-import",
-    workspace_id = support.workspace_id,
-    model_id = support.model_id,
-    jobs = { import_job },
-  })
-  created.integrations[#created.integrations + 1] = import_id
-  print("integration id: " .. import_id)
+  local connection_id, import_id = support.create_blob_import(cw, created, "failed-run-example")
 
   step("A clean run has no error records and no dump")
   local clean_run_id = run_and_wait(import_id)
@@ -129,7 +104,7 @@ local function run()
     model_id = support.model_id,
     process_id = 118000000001,
     jobs = {
-      import_job,
+      support.blob_import_job(connection_id),
       cw_models.IntegrationJobInput {
         type = "AnaplanToAzureBlob",
         sources = { cw_models.AnaplanSource { action_id = 116000000001 } },
@@ -137,7 +112,7 @@ local function run()
       },
     },
   })
-  created.integrations[#created.integrations + 1] = process_integration_id
+  created:add("integration", process_integration_id)
   print("integration id: " .. process_integration_id)
   emulator:set_next_outcome(process_integration_id, "failure")
   local process_run_id = run_and_wait(process_integration_id)
@@ -148,37 +123,4 @@ local function run()
   print_dump(cw:get_process_error_dump(process_run_id, action_id))
 end
 
--- Deletes what run() created, newest first. A failed delete is reported and
--- the rest are still tried, so one stuck item does not leave the others.
-local function clean_up()
-  step("Clean up everything this script created")
-  local failed = 0
-  local function delete(kind, method, id)
-    local deleted, err = pcall(method, cw, id)
-    if deleted then
-      print(string.format("deleted %s %s", kind, id))
-    else
-      failed = failed + 1
-      io.stderr:write(string.format("failed to delete %s %s: %s\n", kind, id, tostring(err)))
-    end
-  end
-  for i = #created.integrations, 1, -1 do
-    delete("integration", cw.delete_integration, created.integrations[i])
-  end
-  for i = #created.connections, 1, -1 do
-    delete("connection", cw.delete_connection, created.connections[i])
-  end
-  return failed == 0
-end
-
-local ok, err = pcall(run)
-local cleaned = clean_up()
-close()
-if not ok then
-  io.stderr:write("failed_run.lua failed: ", tostring(err), "\n")
-  os.exit(1)
-end
-if not cleaned then
-  os.exit(1)
-end
-print("\nDone.")
+support.run_and_clean_up(run, created, close)

@@ -11,11 +11,8 @@ local cw_models = require("anaplan.cloud_works")
 
 local client, close, emulator = support.connect { run_duration = 0.5 }
 local cw = client.cw
-local created = { connections = {}, integrations = {}, flows = {} }
-
-local function step(text)
-  print("\n== " .. text)
-end
+local created = support.tracker(cw)
+local step = support.step
 
 -- Polls the flow every half second until its latest run has ended and is
 -- not the run that started at previous_start (nil for the first run), and
@@ -37,44 +34,19 @@ end
 
 local function run()
   step("Create a connection and three integrations: import, process, export")
-  local connection_id = cw:create_connection(cw_models.ConnectionInput {
-    type = "AzureBlob",
-    body = cw_models.AzureBlobConnectionInput {
-      name = "flow-example-blob",
-      storage_account_name = "examplestorage",
-      container_name = "planning-data",
-      sas_token = os.getenv("AZURE_SAS_TOKEN") or "sp=r&st=2026-12-01&sig=example",
-    },
-  })
-  created.connections[#created.connections + 1] = connection_id
-  print("connection id: " .. connection_id)
-
-  local import_id = cw:create_integration(cw_models.IntegrationInput {
-    name = "flow-example-1-import",
-    workspace_id = support.workspace_id,
-    model_id = support.model_id,
-    jobs = {
-      cw_models.IntegrationJobInput {
-        type = "AzureBlobToAnaplan",
-        sources = { cw_models.FileSource { type = "AzureBlob", connection_id = connection_id, file = "in/sales.csv" } },
-        targets = { cw_models.AnaplanTarget { action_id = 112000000001, file_id = 113000000001 } },
-      },
-    },
-  })
-  created.integrations[#created.integrations + 1] = import_id
-  print("import integration id: " .. import_id)
+  local connection_id, import_id = support.create_blob_import(cw, created, "flow-example")
 
   local process_id = cw:create_integration(cw_models.IntegrationProcessInput {
-    name = "flow-example-2-process",
+    name = "flow-example-process",
     workspace_id = support.workspace_id,
     model_id = support.model_id,
     process_id = 118000000001,
   })
-  created.integrations[#created.integrations + 1] = process_id
+  created:add("integration", process_id)
   print("process integration id: " .. process_id)
 
   local export_id = cw:create_integration(cw_models.IntegrationInput {
-    name = "flow-example-3-export",
+    name = "flow-example-export",
     workspace_id = support.workspace_id,
     model_id = support.model_id,
     jobs = {
@@ -85,7 +57,7 @@ local function run()
       },
     },
   })
-  created.integrations[#created.integrations + 1] = export_id
+  created:add("integration", export_id)
   print("export integration id: " .. export_id)
 
   step("A flow whose last step lacks dependsOn is rejected before anything is sent")
@@ -121,7 +93,7 @@ local function run()
       cw_models.FlowStepInput { referrer = export_id, depends_on = { process_id } },
     },
   })
-  created.flows[#created.flows + 1] = flow_id
+  created:add("flow", flow_id)
   print("flow id: " .. flow_id)
   for i, flow_step in ipairs(cw.flows:get_flow(flow_id).steps) do
     local depends_on = flow_step.dependsOn or {}
@@ -150,41 +122,4 @@ local function run()
   end
 end
 
--- Deletes what run() created, newest first and the flow before the
--- integrations it uses. A failed delete is reported and the rest are still
--- tried, so one stuck item does not leave the others.
-local function clean_up()
-  step("Clean up everything this script created")
-  local failed = 0
-  local function delete(kind, target, method, id)
-    local deleted, err = pcall(method, target, id)
-    if deleted then
-      print(string.format("deleted %s %s", kind, id))
-    else
-      failed = failed + 1
-      io.stderr:write(string.format("failed to delete %s %s: %s\n", kind, id, tostring(err)))
-    end
-  end
-  for i = #created.flows, 1, -1 do
-    delete("flow", cw.flows, cw.flows.delete_flow, created.flows[i])
-  end
-  for i = #created.integrations, 1, -1 do
-    delete("integration", cw, cw.delete_integration, created.integrations[i])
-  end
-  for i = #created.connections, 1, -1 do
-    delete("connection", cw, cw.delete_connection, created.connections[i])
-  end
-  return failed == 0
-end
-
-local ok, err = pcall(run)
-local cleaned = clean_up()
-close()
-if not ok then
-  io.stderr:write("flow.lua failed: ", tostring(err), "\n")
-  os.exit(1)
-end
-if not cleaned then
-  os.exit(1)
-end
-print("\nDone.")
+support.run_and_clean_up(run, created, close)

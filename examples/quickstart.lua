@@ -10,11 +10,8 @@ local cw_models = require("anaplan.cloud_works")
 
 local client, close = support.connect()
 local cw = client.cw
-local made = { connections = {}, integrations = {} }
-
-local function step(text)
-  print("\n== " .. text)
-end
+local created = support.tracker(cw)
+local step = support.step
 
 local function run()
   step("Create an Azure Blob connection with the constructors")
@@ -28,7 +25,7 @@ local function run()
     },
   }
   local blob_id = cw:create_connection(blob_input)
-  made.connections[#made.connections + 1] = blob_id
+  created:add("connection", blob_id)
   print("connection id: " .. blob_id)
 
   step("Create a second one from a plain table shaped like the API's JSON")
@@ -41,7 +38,7 @@ local function run()
       sasToken = os.getenv("AZURE_SAS_TOKEN") or "sp=r&st=2026-12-01&sig=example",
     },
   }
-  made.connections[#made.connections + 1] = plain_id
+  created:add("connection", plain_id)
   print("connection id: " .. plain_id)
 
   step("A misspelt table is refused before anything is sent")
@@ -69,7 +66,7 @@ local function run()
     model_id = support.model_id,
     jobs = { import_job },
   })
-  made.integrations[#made.integrations + 1] = import_id
+  created:add("integration", import_id)
   print("integration id: " .. import_id)
 
   step("The same kind of integration from a plain table")
@@ -86,7 +83,7 @@ local function run()
       },
     },
   }
-  made.integrations[#made.integrations + 1] = plain_import_id
+  created:add("integration", plain_import_id)
   print("integration id: " .. plain_import_id)
 
   step("A process integration with two jobs (import, then export)")
@@ -104,7 +101,7 @@ local function run()
       },
     },
   })
-  made.integrations[#made.integrations + 1] = process_id
+  created:add("integration", process_id)
   print("integration id: " .. process_id)
 
   step("A process-only integration (no jobs)")
@@ -114,7 +111,7 @@ local function run()
     model_id = support.model_id,
     process_id = 118000000002,
   })
-  made.integrations[#made.integrations + 1] = process_only_id
+  created:add("integration", process_only_id)
   print("integration id: " .. process_only_id)
 
   step("List integrations sorted by name, descending")
@@ -124,6 +121,7 @@ local function run()
 
   step("Run the import and wait for it to end")
   local run_id = cw:run_integration(import_id)
+  created:set_running(import_id)
   print("run id: " .. run_id)
   local status = cw:wait_for_run(run_id, {
     interval = 0.5,
@@ -135,29 +133,7 @@ local function run()
     end,
   })
   print(string.format("run ended: success=%s, message=%s", tostring(status.success), tostring(status.message)))
+  created:set_running(nil)
 end
 
-local function clean_up()
-  step("Clean up everything this script made")
-  for i = #made.integrations, 1, -1 do
-    cw:delete_integration(made.integrations[i])
-    print("deleted integration " .. made.integrations[i])
-  end
-  for i = #made.connections, 1, -1 do
-    cw:delete_connection(made.connections[i])
-    print("deleted connection " .. made.connections[i])
-  end
-end
-
-local ok, err = pcall(run)
-local cleaned, clean_err = pcall(clean_up)
-close()
-if not ok then
-  io.stderr:write("quickstart failed: ", tostring(err), "\n")
-  os.exit(1)
-end
-if not cleaned then
-  io.stderr:write("clean-up failed: ", tostring(clean_err), "\n")
-  os.exit(1)
-end
-print("\nDone.")
+support.run_and_clean_up(run, created, close)

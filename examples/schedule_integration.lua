@@ -10,11 +10,8 @@ local cw_models = require("anaplan.cloud_works")
 
 local client, close = support.connect()
 local cw = client.cw
-local created = { connections = {}, integrations = {} }
-
-local function step(text)
-  print("\n== " .. text)
-end
+local created = support.tracker(cw)
+local step = support.step
 
 -- Prints the schedule that get_integration returns, or "no schedule".
 local function show_schedule(integration_id)
@@ -32,32 +29,7 @@ end
 
 local function run()
   step("Create an Azure Blob connection and an import integration")
-  local connection_id = cw:create_connection(cw_models.ConnectionInput {
-    type = "AzureBlob",
-    body = cw_models.AzureBlobConnectionInput {
-      name = "schedule-example-blob",
-      storage_account_name = "examplestorage",
-      container_name = "planning-data",
-      sas_token = os.getenv("AZURE_SAS_TOKEN") or "sp=r&st=2026-12-01&sig=example",
-    },
-  })
-  created.connections[#created.connections + 1] = connection_id
-  print("connection id: " .. connection_id)
-
-  local integration_id = cw:create_integration(cw_models.IntegrationInput {
-    name = "schedule-example-import",
-    workspace_id = support.workspace_id,
-    model_id = support.model_id,
-    jobs = {
-      cw_models.IntegrationJobInput {
-        type = "AzureBlobToAnaplan",
-        sources = { cw_models.FileSource { type = "AzureBlob", connection_id = connection_id, file = "in/sales.csv" } },
-        targets = { cw_models.AnaplanTarget { action_id = 112000000001, file_id = 113000000001 } },
-      },
-    },
-  })
-  created.integrations[#created.integrations + 1] = integration_id
-  print("integration id: " .. integration_id)
+  local _, integration_id = support.create_blob_import(cw, created, "schedule-example")
 
   -- Dates are computed from today so the schedule never starts in the past.
   local now = os.time()
@@ -98,37 +70,4 @@ local function run()
   show_schedule(integration_id)
 end
 
--- Deletes what run() created, newest first. A failed delete is reported and
--- the rest are still tried, so one stuck item does not leave the others.
-local function clean_up()
-  step("Clean up everything this script created")
-  local failed = 0
-  local function delete(kind, method, id)
-    local deleted, err = pcall(method, cw, id)
-    if deleted then
-      print(string.format("deleted %s %s", kind, id))
-    else
-      failed = failed + 1
-      io.stderr:write(string.format("failed to delete %s %s: %s\n", kind, id, tostring(err)))
-    end
-  end
-  for i = #created.integrations, 1, -1 do
-    delete("integration", cw.delete_integration, created.integrations[i])
-  end
-  for i = #created.connections, 1, -1 do
-    delete("connection", cw.delete_connection, created.connections[i])
-  end
-  return failed == 0
-end
-
-local ok, err = pcall(run)
-local cleaned = clean_up()
-close()
-if not ok then
-  io.stderr:write("schedule_integration.lua failed: ", tostring(err), "\n")
-  os.exit(1)
-end
-if not cleaned then
-  os.exit(1)
-end
-print("\nDone.")
+support.run_and_clean_up(run, created, close)

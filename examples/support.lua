@@ -1,4 +1,5 @@
--- Shared by the examples: finds the SDK and connects a client.
+-- Shared by the examples: finds the SDK, connects a client, and keeps track
+-- of what a script creates so that one clean-up deletes all of it.
 --
 -- From a source checkout the examples use the tree's lua/ folder and the
 -- CMake build; once installed with LuaRocks they use the installed module.
@@ -19,6 +20,7 @@ else
 end
 
 local anaplan = require("anaplan")
+local cw_models = require("anaplan.cloud_works")
 
 local support = {}
 
@@ -58,6 +60,137 @@ function support.connect(options)
     end
   end
   return client, close, emulator
+end
+
+-- Prints the heading of a script's next step.
+function support.step(text)
+  print("\n== " .. text)
+end
+
+------------------------------------------------------------------------------
+-- Set-up that several examples share
+
+-- Returns the import job the examples use: in/sales.csv from an Azure Blob
+-- connection into the model through an Anaplan import action.
+function support.blob_import_job(connection_id)
+  return cw_models.IntegrationJobInput {
+    type = "AzureBlobToAnaplan",
+    sources = { cw_models.FileSource { type = "AzureBlob", connection_id = connection_id, file = "in/sales.csv" } },
+    targets = { cw_models.AnaplanTarget { action_id = 112000000001, file_id = 113000000001 } },
+  }
+end
+
+-- Creates an Azure Blob connection named `<prefix>-blob` and an import
+-- integration named `<prefix>-import` that runs blob_import_job through it,
+-- both built with the constructors (quickstart.lua walks through these
+-- calls). Records both in `created`, prints their ids and returns the
+-- connection id and the integration id.
+function support.create_blob_import(cw, created, prefix)
+  local connection_id = cw:create_connection(cw_models.ConnectionInput {
+    type = "AzureBlob",
+    body = cw_models.AzureBlobConnectionInput {
+      name = prefix .. "-blob",
+      storage_account_name = "examplestorage",
+      container_name = "planning-data",
+      sas_token = os.getenv("AZURE_SAS_TOKEN") or "sp=r&st=2026-12-01&sig=example",
+    },
+  })
+  created:add("connection", connection_id)
+  print("connection id: " .. connection_id)
+
+  local integration_id = cw:create_integration(cw_models.IntegrationInput {
+    name = prefix .. "-import",
+    workspace_id = support.workspace_id,
+    model_id = support.model_id,
+    jobs = { support.blob_import_job(connection_id) },
+  })
+  created:add("integration", integration_id)
+  print("integration id: " .. integration_id)
+  return connection_id, integration_id
+end
+
+------------------------------------------------------------------------------
+-- Clean-up
+
+-- The kinds a tracker records, in the order clean_up deletes them: a flow
+-- before the integrations it runs, an integration before the connections
+-- its jobs use.
+local DELETE_ORDER = {
+  { kind = "flow", delete = function(cw, id) cw.flows:delete_flow(id) end },
+  { kind = "integration", delete = function(cw, id) cw:delete_integration(id) end },
+  { kind = "connection", delete = function(cw, id) cw:delete_connection(id) end },
+}
+
+local Tracker = {}
+Tracker.__index = Tracker
+
+-- Returns an empty record of what a script creates through `cw`.
+function support.tracker(cw)
+  local ids = {}
+  for _, entry in ipairs(DELETE_ORDER) do
+    ids[entry.kind] = {}
+  end
+  return setmetatable({ cw = cw, ids = ids, running = nil }, Tracker)
+end
+
+-- Records the id of a "connection", "integration" or "flow" just created.
+function Tracker:add(kind, id)
+  local ids = self.ids[kind]
+  if ids == nil then
+    error("tracker:add: kind must be connection, integration or flow, not " .. tostring(kind), 2)
+  end
+  ids[#ids + 1] = id
+end
+
+-- Records the integration whose run is in flight, or nil once the run has
+-- ended. A run in flight blocks the delete, so clean_up cancels it first.
+function Tracker:set_running(integration_id)
+  self.running = integration_id
+end
+
+-- Deletes everything recorded, each kind newest first. A failed delete is
+-- reported on stderr and the rest are still tried, so one stuck item does
+-- not leave the others behind. Returns true when every delete succeeded.
+function Tracker:clean_up()
+  support.step("Clean up everything this script created")
+  local cw = self.cw
+  if self.running then
+    local cancelled, err = pcall(cw.cancel_integration, cw, self.running)
+    print(cancelled and ("cancelled the run of " .. self.running) or ("could not cancel: " .. tostring(err)))
+  end
+
+  local failed = 0
+  for _, entry in ipairs(DELETE_ORDER) do
+    local ids = self.ids[entry.kind]
+    for i = #ids, 1, -1 do
+      local deleted, err = pcall(entry.delete, cw, ids[i])
+      if deleted then
+        print(string.format("deleted %s %s", entry.kind, ids[i]))
+      else
+        failed = failed + 1
+        io.stderr:write(string.format("failed to delete %s %s: %s\n", entry.kind, ids[i], tostring(err)))
+      end
+    end
+  end
+  return failed == 0
+end
+
+-- Calls steps(), then cleans up what `created` recorded whether or not a step
+-- raised, and calls close(). Exits with status 1 when a step raised or a
+-- delete failed; otherwise prints "Done.".
+function support.run_and_clean_up(steps, created, close)
+  local ok, err = pcall(steps)
+  local cleaned = created:clean_up()
+  close()
+  if not ok then
+    local script = (arg and arg[0] or "the example"):match("[^/]*$")
+    io.stderr:write(script, " failed: ", tostring(err), "\n")
+    os.exit(1)
+  end
+  if not cleaned then
+    os.exit(1)
+  end
+  print("\nDone.")
 end
 
 return support

@@ -7,15 +7,11 @@
 -- seconds), or against the live API when ANAPLAN_USER_EMAIL and
 -- ANAPLAN_PASSWORD are set (see support.lua).
 local support = dofile(((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/support.lua")
-local cw_models = require("anaplan.cloud_works")
 
 local client, close = support.connect { run_duration = 3 }
 local cw = client.cw
-local created = { connections = {}, integrations = {} }
-
-local function step(text)
-  print("\n== " .. text)
-end
+local created = support.tracker(cw)
+local step = support.step
 
 -- Formats lastRun, which run history gives in epoch seconds, as UTC.
 local function utc(epoch_seconds)
@@ -27,36 +23,11 @@ end
 
 local function run()
   step("Create an Azure Blob connection and an import integration")
-  local connection_id = cw:create_connection(cw_models.ConnectionInput {
-    type = "AzureBlob",
-    body = cw_models.AzureBlobConnectionInput {
-      name = "watch-example-blob",
-      storage_account_name = "examplestorage",
-      container_name = "planning-data",
-      sas_token = os.getenv("AZURE_SAS_TOKEN") or "sp=r&st=2026-12-01&sig=example",
-    },
-  })
-  created.connections[#created.connections + 1] = connection_id
-  print("connection id: " .. connection_id)
-
-  local integration_id = cw:create_integration(cw_models.IntegrationInput {
-    name = "watch-example-import",
-    workspace_id = support.workspace_id,
-    model_id = support.model_id,
-    jobs = {
-      cw_models.IntegrationJobInput {
-        type = "AzureBlobToAnaplan",
-        sources = { cw_models.FileSource { type = "AzureBlob", connection_id = connection_id, file = "in/sales.csv" } },
-        targets = { cw_models.AnaplanTarget { action_id = 112000000001, file_id = 113000000001 } },
-      },
-    },
-  })
-  created.integrations[#created.integrations + 1] = integration_id
-  print("integration id: " .. integration_id)
+  local _, integration_id = support.create_blob_import(cw, created, "watch-example")
 
   step("Run it and follow the run until it ends")
   local run_id = cw:run_integration(integration_id)
-  created.running = integration_id
+  created:set_running(integration_id)
   print("run id: " .. run_id)
   local polls = 0
   local final = cw:wait_for_run(run_id, {
@@ -73,7 +44,7 @@ local function run()
   })
   print(string.format("run ended after %d polls: success=%s, message=%s, executionErrorCode=%s",
     polls, tostring(final.success), tostring(final.message), tostring(final.executionErrorCode or "none")))
-  created.running = nil
+  created:set_running(nil)
 
   step("Run history of the integration")
   local history = cw:get_run_history(integration_id)
@@ -85,42 +56,4 @@ local function run()
   end
 end
 
--- Deletes what run() created, newest first. A failed delete is reported and
--- the rest are still tried, so one stuck item does not leave the others.
-local function clean_up()
-  step("Clean up everything this script created")
-  local failed = 0
-  -- A run still in flight blocks the delete, as when wait_for_run timed out.
-  if created.running then
-    local cancelled, err = pcall(cw.cancel_integration, cw, created.running)
-    print(cancelled and ("cancelled the run of " .. created.running) or ("could not cancel: " .. tostring(err)))
-  end
-  local function delete(kind, method, id)
-    local deleted, err = pcall(method, cw, id)
-    if deleted then
-      print(string.format("deleted %s %s", kind, id))
-    else
-      failed = failed + 1
-      io.stderr:write(string.format("failed to delete %s %s: %s\n", kind, id, tostring(err)))
-    end
-  end
-  for i = #created.integrations, 1, -1 do
-    delete("integration", cw.delete_integration, created.integrations[i])
-  end
-  for i = #created.connections, 1, -1 do
-    delete("connection", cw.delete_connection, created.connections[i])
-  end
-  return failed == 0
-end
-
-local ok, err = pcall(run)
-local cleaned = clean_up()
-close()
-if not ok then
-  io.stderr:write("watch_run.lua failed: ", tostring(err), "\n")
-  os.exit(1)
-end
-if not cleaned then
-  os.exit(1)
-end
-print("\nDone.")
+support.run_and_clean_up(run, created, close)

@@ -59,7 +59,7 @@ local expectations = {
     { "^  body%.FlowInput%.steps%.3%.dependsOn " },
     { "^  the emulator received no flow request$" },
     { "^flow id: " .. HEX32 .. "$" },
-    { "^  step 3: flow%-example%-3%-export %(Export%), depends on " .. HEX32 .. "$" },
+    { "^  step 3: flow%-example%-export %(Export%), depends on " .. HEX32 .. "$" },
     { "^flow run ended: success=true", count = 2 },
     { "^  " .. HEX32 .. " has run 1 time%(s%)$", count = 2 },
     { "^  " .. HEX32 .. " has run 2 time%(s%)$", count = 1 },
@@ -92,8 +92,9 @@ local function anaplan_variables()
   return names
 end
 
--- Runs one example and returns its exit code, its stdout and its stderr.
-local function run_example(name)
+-- Runs a Lua script as the examples run and returns its exit code, its
+-- stdout and its stderr.
+local function run_script(path)
   local unset = {}
   for _, variable in ipairs(anaplan_variables()) do
     unset[#unset + 1] = "-u " .. variable
@@ -103,7 +104,7 @@ local function run_example(name)
   -- may name a sanitizer build), through support.lua's respect for LUA_CPATH.
   local command = string.format("env %s LUA_PATH=%s LUA_CPATH=%s lua5.4 %s 2>%s", table.concat(unset, " "),
     shell_quote(package.path), shell_quote(package.cpath),
-    shell_quote(EXAMPLES_DIR .. "/" .. name), shell_quote(stderr_path))
+    shell_quote(path), shell_quote(stderr_path))
   local child = assert(io.popen(command))
   local stdout = child:read("a")
   local _, ended_by, code = child:close()
@@ -115,6 +116,10 @@ local function run_example(name)
     code = -1
   end
   return code, stdout, stderr
+end
+
+local function run_example(name)
+  return run_script(EXAMPLES_DIR .. "/" .. name)
 end
 
 -- Counts the lines of text that match a Lua pattern.
@@ -187,4 +192,89 @@ describe("examples", function()
       end)
     end)
   end
+end)
+
+-- Writes `source` to a temporary Lua file, runs it as the examples run and
+-- returns its exit code, stdout and stderr.
+local function run_source(source)
+  local path = os.tmpname()
+  local file = assert(io.open(path, "w"))
+  file:write(source)
+  file:close()
+  local code, stdout, stderr = run_script(path)
+  os.remove(path)
+  return code, stdout, stderr
+end
+
+-- The start of a script that uses support.lua as the examples do, on an
+-- emulator of its own.
+local SCRIPT_HEAD = [[
+local support = dofile("examples/support.lua")
+local client, close = support.connect()
+local cw = client.cw
+local created = support.tracker(cw)
+]]
+
+-- Well formed, but no connection has this id, so its delete fails.
+local UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
+
+describe("support.lua", function()
+  it("cleans up after a failed step and exits 1", function()
+    local code, stdout, stderr = run_source(SCRIPT_HEAD .. [[
+support.run_and_clean_up(function()
+  support.create_blob_import(cw, created, "spec-failing")
+  created:add("connection", "]] .. UNKNOWN_ID .. [[")
+  error("step failed on purpose", 0)
+end, created, close)
+]])
+    assert.are.equal(1, code, "stdout:\n" .. stdout .. "\nstderr:\n" .. stderr)
+    assert.matches("failed: step failed on purpose", stderr, 1, true)
+    assert.matches("failed to delete connection " .. UNKNOWN_ID, stderr, 1, true)
+    -- The real connection was recorded before the unknown one, so it is
+    -- deleted after that delete failed.
+    assert.are.equal(1, count_matches(stdout, "^deleted integration " .. HEX32 .. "$"))
+    assert.are.equal(1, count_matches(stdout, "^deleted connection " .. HEX32 .. "$"))
+    assert.are.equal(0, count_matches(stdout, "^Done%.$"))
+  end)
+
+  it("exits 1 when only a delete fails", function()
+    local code, stdout, stderr = run_source(SCRIPT_HEAD .. [[
+support.run_and_clean_up(function()
+  created:add("connection", "]] .. UNKNOWN_ID .. [[")
+end, created, close)
+]])
+    assert.are.equal(1, code, "stdout:\n" .. stdout .. "\nstderr:\n" .. stderr)
+    assert.matches("failed to delete connection " .. UNKNOWN_ID, stderr, 1, true)
+    for line in stderr:gmatch("[^\n]+") do
+      assert.matches("^failed to delete ", line, nil, false, "no step failed, yet stderr reports one:\n" .. stderr)
+    end
+    assert.are.equal(0, count_matches(stdout, "^Done%.$"))
+  end)
+
+  it("cancels a run in flight before deleting", function()
+    local code, stdout, stderr = run_source(SCRIPT_HEAD .. [[
+support.run_and_clean_up(function()
+  local _, integration_id = support.create_blob_import(cw, created, "spec-running")
+  cw:run_integration(integration_id)
+  created:set_running(integration_id)
+  error("step failed while the run was in flight", 0)
+end, created, close)
+]])
+    assert.are.equal(1, code, "stdout:\n" .. stdout .. "\nstderr:\n" .. stderr)
+    assert.are.equal(1, count_matches(stdout, "^cancelled the run of " .. HEX32 .. "$"))
+    assert.are.equal(1, count_matches(stdout, "^deleted integration " .. HEX32 .. "$"))
+    assert.are.equal(1, count_matches(stdout, "^deleted connection " .. HEX32 .. "$"))
+    assert.is_falsy(stderr:find("failed to delete", 1, true), "a delete failed:\n" .. stderr)
+  end)
+
+  it("rejects an unknown kind in tracker:add", function()
+    local code, _, stderr = run_source(SCRIPT_HEAD .. [[
+local ok, err = pcall(created.add, created, "schedule", "]] .. UNKNOWN_ID .. [[")
+close()
+io.stderr:write(tostring(err))
+os.exit(ok and 0 or 3)
+]])
+    assert.are.equal(3, code)
+    assert.matches("kind must be connection, integration or flow, not schedule", stderr, 1, true)
+  end)
 end)
