@@ -383,6 +383,26 @@ function common.lookup(map, id)
   return map[id]
 end
 
+-- Returns a wrapper for the handlers of routes that act on one stored
+-- record. The wrapped handler looks up the record that path parameter
+-- `param` names in state[collection] and answers 404 "<resource> not found"
+-- when the id is unknown or malformed. Otherwise it returns
+-- handler(state, ctx, record).
+function common.record_route(collection, param, resource)
+  return function(handler)
+    return function(state, ctx)
+      local record = common.lookup(state[collection], ctx.params[param])
+      if not record then
+        return common.not_found(resource)
+      end
+      return handler(state, ctx, record)
+    end
+  end
+end
+
+-- Wraps the handler of a route under /integrations/{integrationId}.
+common.with_integration = common.record_route("integrations", "integrationId", "Integration")
+
 -- Returns the next value of the creation counter; lists sort by it.
 function common.next_seq(state)
   state.seq = state.seq + 1

@@ -192,9 +192,7 @@ function connections.create(state, ctx)
   return common.success({ connections = { connectionId = id } })
 end
 
-local function find(state, ctx)
-  return common.lookup(state.connections, ctx.params.connectionId)
-end
+local with_connection = common.record_route("connections", "connectionId", "Connection")
 
 -- Stores a checked body on the connection unless another connection has
 -- its name, and returns the response.
@@ -210,11 +208,7 @@ end
 
 -- PUT /integrations/connections/{connectionId}: the complete body, secrets
 -- included, in the create request's {"type", "body"} wrapper.
-function connections.update(state, ctx)
-  local connection = find(state, ctx)
-  if not connection then
-    return common.not_found("Connection")
-  end
+connections.update = with_connection(function(state, ctx, connection)
   local check = common.checker()
   local connection_type, body = check_typed_request(check, ctx.req)
   if connection_type and connection_type ~= connection.type then
@@ -224,15 +218,11 @@ function connections.update(state, ctx)
     return common.invalid_body(check.problems)
   end
   return save_change(state, connection, body, ctx)
-end
+end)
 
 -- PATCH /integrations/connections/{connectionId}: {"body": {fields to change}}.
 -- A field set to null is removed, which only optional fields allow.
-function connections.patch(state, ctx)
-  local connection = find(state, ctx)
-  if not connection then
-    return common.not_found("Connection")
-  end
+connections.patch = with_connection(function(state, ctx, connection)
   local check = common.checker()
   local request = check:body(ctx.req)
   local changes = request and check:field(request, "body", "body", { type = "object", required = true })
@@ -262,19 +252,15 @@ function connections.patch(state, ctx)
     return common.invalid_body(check.problems)
   end
   return save_change(state, connection, body, ctx)
-end
+end)
 
 -- DELETE /integrations/connections/{connectionId}
-function connections.delete(state, ctx)
-  local connection = find(state, ctx)
-  if not connection then
-    return common.not_found("Connection")
-  end
+connections.delete = with_connection(function(state, ctx, connection)
   if connections.in_use(state, connection.id) then
     return common.conflict("Connection is used by an integration")
   end
   state.connections[connection.id] = nil
   return common.success()
-end
+end)
 
 return connections

@@ -395,9 +395,7 @@ function flows.create(state, ctx)
   return common.success({ integrationFlow = { integrationFlowId = flow.id } })
 end
 
-local function find_flow(state, ctx)
-  return common.lookup(state.flows, ctx.params.integrationFlowId)
-end
+local with_flow = common.record_route("flows", "integrationFlowId", "Integration flow")
 
 local function is_running(state, flow)
   local flow_run = flow.latest_run_id and state.flow_runs[flow.latest_run_id]
@@ -405,21 +403,13 @@ local function is_running(state, flow)
 end
 
 -- GET /integrationflows/{integrationFlowId}
-function flows.get(state, ctx)
-  local flow = find_flow(state, ctx)
-  if not flow then
-    return common.not_found("Integration flow")
-  end
+flows.get = with_flow(function(state, ctx, flow)
   return common.success({ integrationFlow = detail(state, flow, ctx.now) })
-end
+end)
 
 -- PUT /integrationflows/{integrationFlowId}: replaces the flow. A flow run
 -- in flight keeps the steps it started with.
-function flows.update(state, ctx)
-  local flow = find_flow(state, ctx)
-  if not flow then
-    return common.not_found("Integration flow")
-  end
+flows.update = with_flow(function(state, ctx, flow)
   local check = common.checker()
   local fields = check_flow(check, state, ctx.req)
   if not fields then
@@ -427,14 +417,10 @@ function flows.update(state, ctx)
   end
   apply_fields(flow, fields, ctx)
   return common.success()
-end
+end)
 
 -- DELETE /integrationflows/{integrationFlowId}: refused while it runs.
-function flows.delete(state, ctx)
-  local flow = find_flow(state, ctx)
-  if not flow then
-    return common.not_found("Integration flow")
-  end
+flows.delete = with_flow(function(state, ctx, flow)
   if is_running(state, flow) then
     return common.conflict("Integration flow is running")
   end
@@ -445,7 +431,7 @@ function flows.delete(state, ctx)
   end
   state.flows[flow.id] = nil
   return common.success()
-end
+end)
 
 -- Returns the set of step indexes a run request selects, or nil. The body
 -- may be absent, {} (every step not skipped) or {"stepsToRun": [ids]}.
@@ -487,11 +473,7 @@ local function select_steps(check, flow, req)
 end
 
 -- POST /integrationflows/{integrationFlowId}/run
-function flows.run(state, ctx)
-  local flow = find_flow(state, ctx)
-  if not flow then
-    return common.not_found("Integration flow")
-  end
+flows.run = with_flow(function(state, ctx, flow)
   local check = common.checker()
   local selected = select_steps(check, flow, ctx.req)
   if not selected then
@@ -529,6 +511,6 @@ function flows.run(state, ctx)
   flow.latest_run_id = flow_run.id
   advance_flow_run(state, flow_run, ctx.now)
   return common.success({ run = { id = flow_run.id } })
-end
+end)
 
 return flows

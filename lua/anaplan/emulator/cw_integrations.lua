@@ -339,21 +339,13 @@ function integrations.create(state, ctx)
 end
 
 -- GET /integrations/{integrationId}
-function integrations.get(state, ctx)
-  local integration = common.lookup(state.integrations, ctx.params.integrationId)
-  if not integration then
-    return common.not_found("Integration")
-  end
+integrations.get = common.with_integration(function(state, ctx, integration)
   return common.success({ integration = integrations.detail(state, integration, ctx.now) })
-end
+end)
 
 -- PUT /integrations/{integrationId}: replaces every editable field; the
 -- schedule, notification configuration and run history stay.
-function integrations.update(state, ctx)
-  local integration = common.lookup(state.integrations, ctx.params.integrationId)
-  if not integration then
-    return common.not_found("Integration")
-  end
+integrations.update = common.with_integration(function(state, ctx, integration)
   local check = common.checker()
   local fields = check_integration(check, state, ctx.req)
   if not fields then
@@ -363,7 +355,7 @@ function integrations.update(state, ctx)
   integration.modified = ctx.now
   integration.modified_by = ctx.user.name
   return common.success()
-end
+end)
 
 local function used_by_flow(state, integration_id)
   for _, flow in pairs(state.flows) do
@@ -378,11 +370,7 @@ end
 
 -- DELETE /integrations/{integrationId}: refused while a run is in flight
 -- and while a flow has the integration as a step.
-function integrations.delete(state, ctx)
-  local integration = common.lookup(state.integrations, ctx.params.integrationId)
-  if not integration then
-    return common.not_found("Integration")
-  end
+integrations.delete = common.with_integration(function(state, ctx, integration)
   if runs.is_busy(state, integration, ctx.now) then
     return common.conflict("Integration is running")
   end
@@ -393,6 +381,6 @@ function integrations.delete(state, ctx)
   runs.forget(state, integration)
   state.integrations[integration.id] = nil
   return common.success()
-end
+end)
 
 return integrations

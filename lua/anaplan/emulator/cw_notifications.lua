@@ -185,6 +185,8 @@ local function duplicate_configuration()
   })
 end
 
+local with_configuration = common.record_route("notifications", "notificationId", "Notification configuration")
+
 -- POST /integrations/notification
 function notifications.create(state, ctx)
   local check = common.checker()
@@ -200,21 +202,13 @@ function notifications.create(state, ctx)
 end
 
 -- GET /integrations/notification/{notificationId}
-function notifications.get(state, ctx)
-  local record = common.lookup(state.notifications, ctx.params.notificationId)
-  if not record then
-    return common.not_found("Notification configuration")
-  end
+notifications.get = with_configuration(function(state, ctx, record)
   return common.success({ notifications = notifications.view(state, record) })
-end
+end)
 
 -- PUT /integrations/notification/{notificationId}: replaces the whole
 -- configuration with the NotificationRequest body.
-function notifications.update(state, ctx)
-  local record = common.lookup(state.notifications, ctx.params.notificationId)
-  if not record then
-    return common.not_found("Notification configuration")
-  end
+notifications.update = with_configuration(function(state, ctx, record)
   local check = common.checker()
   local request, unique = check_request(check, state, ctx.req, record.id)
   if not request then
@@ -225,18 +219,14 @@ function notifications.update(state, ctx)
   end
   notifications.assign(state, record, request.integration_ids, request.channels, request.config)
   return common.success()
-end
+end)
 
 -- DELETE /integrations/notification/{notificationId}: its integrations are
 -- left without a configuration.
-function notifications.delete(state, ctx)
-  local record = common.lookup(state.notifications, ctx.params.notificationId)
-  if not record then
-    return common.not_found("Notification configuration")
-  end
+notifications.delete = with_configuration(function(state, ctx, record)
   notifications.assign(state, record, {}, json.array(), json.array())
   state.notifications[record.id] = nil
   return common.success()
-end
+end)
 
 return notifications

@@ -98,25 +98,17 @@ end
 
 -- POST /integrations/{integrationId}/run. The live API takes no body here,
 -- so the emulator does not read one.
-function runs.run(state, ctx)
-  local integration = common.lookup(state.integrations, ctx.params.integrationId)
-  if not integration then
-    return common.not_found("Integration")
-  end
+runs.run = common.with_integration(function(state, ctx, integration)
   if runs.is_busy(state, integration, ctx.now) then
     return common.conflict("Integration is already running")
   end
   local run = runs.start(state, integration, ctx.now, ctx.user.name, nil)
   return common.success({ run = { id = run.id } })
-end
+end)
 
 -- POST /integrations/{integrationId}/cancel: the run in flight ends now,
 -- unsuccessful, with the message "Cancelled".
-function runs.cancel(state, ctx)
-  local integration = common.lookup(state.integrations, ctx.params.integrationId)
-  if not integration then
-    return common.not_found("Integration")
-  end
+runs.cancel = common.with_integration(function(state, ctx, integration)
   local run = run_in_flight(state, integration, ctx.now)
   if not run then
     return common.conflict("Integration is not running")
@@ -124,31 +116,33 @@ function runs.cancel(state, ctx)
   run.outcome = "cancelled"
   run.finish = ctx.now
   return common.success()
-end
+end)
 
-local function find_run(state, ctx)
-  return common.lookup(state.runs, ctx.params.runId)
+local with_run = common.record_route("runs", "runId", "Run")
+
+-- Wraps the handler of a route that reads one run (status, error records,
+-- dumps), so that a run that has not started yet answers 404 like an
+-- unknown one.
+local function with_started_run(handler)
+  return with_run(function(state, ctx, run)
+    if model.phase(run, ctx.now) == "pending" then
+      return common.not_found("Run")
+    end
+    return handler(state, ctx, run)
+  end)
 end
 
 -- GET /integrations/run/{runId}
-function runs.status(state, ctx)
-  local run = find_run(state, ctx)
-  if not run or model.phase(run, ctx.now) == "pending" then
-    return common.not_found("Run")
-  end
+runs.status = with_started_run(function(state, ctx, run)
   return common.success({
     run = model.status_view(run, ctx.now),
     meta = { schema = "https://api.cloudworks.anaplan.com/1/0/integrations/objects/run" },
   })
-end
+end)
 
 -- GET /integrations/runs/{integrationId}: the integration's header fields
 -- and one page of its runs, newest first.
-function runs.history(state, ctx)
-  local integration = common.lookup(state.integrations, ctx.params.integrationId)
-  if not integration then
-    return common.not_found("Integration")
-  end
+runs.history = common.with_integration(function(state, ctx, integration)
   local problems = {}
   local limit, offset = common.paging_window(ctx.req.query, state.page_cap, problems)
   if #problems > 0 then
@@ -179,43 +173,31 @@ function runs.history(state, ctx)
     totalRuns = #records,
   }
   return common.success({ history_of_runs = history, meta = { paging = paging } })
-end
+end)
 
 -- GET /integrations/runerror/{runId}
-function runs.errors(state, ctx)
-  local run = find_run(state, ctx)
-  if not run or model.phase(run, ctx.now) == "pending" then
-    return common.not_found("Run")
-  end
+runs.errors = with_started_run(function(state, ctx, run)
   return common.success({ runs = model.error_records(run, ctx.now) })
-end
+end)
 
 local CSV_HEADERS = { ["Content-Type"] = "text/csv; charset=utf-8" }
 
 -- GET /integrations/run/{runId}/dumps: the error dump of an import
 -- integration's run. Process runs have one dump per import action, under
 -- the process route.
-function runs.import_dump(state, ctx)
-  local run = find_run(state, ctx)
-  if not run or model.phase(run, ctx.now) == "pending" then
-    return common.not_found("Run")
-  end
+runs.import_dump = with_started_run(function(state, ctx, run)
   if run.kind ~= "Import" or not model.has_dump(run, ctx.now) then
     return common.not_found("Error dump")
   end
   return 200, model.dump_csv(run), CSV_HEADERS
-end
+end)
 
 -- GET /integrations/run/{runId}/process/import/{actionId}/dumps
-function runs.process_dump(state, ctx)
-  local run = find_run(state, ctx)
-  if not run or model.phase(run, ctx.now) == "pending" then
-    return common.not_found("Run")
-  end
+runs.process_dump = with_started_run(function(state, ctx, run)
   if run.kind ~= "Process" or not model.has_dump(run, ctx.now, ctx.params.actionId) then
     return common.not_found("Error dump")
   end
   return 200, model.dump_csv(run), CSV_HEADERS
-end
+end)
 
 return runs

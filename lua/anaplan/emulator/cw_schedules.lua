@@ -130,16 +130,8 @@ local function check_request(check, ctx, integration_id_required)
   return check_schedule(check, body.schedule, "body.schedule")
 end
 
-local function find_integration(state, ctx)
-  return common.lookup(state.integrations, ctx.params.integrationId)
-end
-
 -- POST /integrations/{integrationId}/schedule: the schedule starts Active.
-function schedules.create(state, ctx)
-  local integration = find_integration(state, ctx)
-  if not integration then
-    return common.not_found("Integration")
-  end
+schedules.create = common.with_integration(function(state, ctx, integration)
   local check = common.checker()
   local schedule = check_request(check, ctx, false)
   if not schedule then
@@ -151,15 +143,11 @@ function schedules.create(state, ctx)
   schedule.status = "Active"
   integration.schedule = schedule
   return common.success()
-end
+end)
 
 -- PUT /integrations/{integrationId}/schedule: replaces the schedule and
 -- keeps its status.
-function schedules.update(state, ctx)
-  local integration = find_integration(state, ctx)
-  if not integration then
-    return common.not_found("Integration")
-  end
+schedules.update = common.with_integration(function(state, ctx, integration)
   local check = common.checker()
   local schedule = check_request(check, ctx, true)
   if not schedule then
@@ -171,16 +159,12 @@ function schedules.update(state, ctx)
   schedule.status = integration.schedule.status
   integration.schedule = schedule
   return common.success()
-end
+end)
 
 local STATUS_NAMES = { enabled = "Active", disabled = "Inactive" }
 
 -- POST /integrations/{integrationId}/schedule/status/{enabled|disabled}
-function schedules.set_status(state, ctx)
-  local integration = find_integration(state, ctx)
-  if not integration then
-    return common.not_found("Integration")
-  end
+schedules.set_status = common.with_integration(function(state, ctx, integration)
   local status = STATUS_NAMES[ctx.params.status]
   if not status then
     return common.not_found("Schedule status " .. ctx.params.status)
@@ -190,19 +174,15 @@ function schedules.set_status(state, ctx)
   end
   integration.schedule.status = status
   return common.success()
-end
+end)
 
 -- DELETE /integrations/{integrationId}/schedule
-function schedules.delete(state, ctx)
-  local integration = find_integration(state, ctx)
-  if not integration then
-    return common.not_found("Integration")
-  end
+schedules.delete = common.with_integration(function(state, ctx, integration)
   if not integration.schedule then
     return common.not_found("Schedule")
   end
   integration.schedule = nil
   return common.success()
-end
+end)
 
 return schedules
