@@ -190,12 +190,29 @@ end
 
 -- Returns true for myIntegrations=1, false when it is 0 or absent, and adds
 -- a problem to `problems` for any other value.
-function common.mine_only(query, problems)
+local function parse_mine_only(query, problems)
   local value = query.myIntegrations
   if value ~= nil and value ~= "0" and value ~= "1" then
     problems[#problems + 1] = "myIntegrations: must be 0 or 1"
   end
   return value == "1"
+end
+
+-- Reads myIntegrations, limit and offset from the query of a list of
+-- integrations or flows, adding any problem to `problems`. Returns the
+-- records of `map` in creation order (for myIntegrations=1 only those the
+-- signed-in user created), the page size and the offset.
+function common.select_for_list(map, ctx, page_cap, problems)
+  local query = ctx.req.query
+  local mine_only = parse_mine_only(query, problems)
+  local limit, offset = common.paging_window(query, page_cap, problems)
+  local selected = {}
+  for _, record in ipairs(common.by_creation(map)) do
+    if not mine_only or record.created_by_id == ctx.user.id then
+      selected[#selected + 1] = record
+    end
+  end
+  return selected, limit, offset
 end
 
 -- Returns the page of `items` (a JSON array) and the `meta.paging` table.

@@ -357,19 +357,15 @@ end
 
 -- GET /integrationflows: myIntegrations=0|1, limit, offset; creation order.
 function flows.list(state, ctx)
-  local query = ctx.req.query
   local problems = {}
-  local mine_only = common.mine_only(query, problems)
-  local limit, offset = common.paging_window(query, state.page_cap, problems)
+  local selected, limit, offset = common.select_for_list(state.flows, ctx, state.page_cap, problems)
   if #problems > 0 then
     return common.invalid_query(problems)
   end
 
   local views = {}
-  for _, flow in ipairs(common.by_creation(state.flows)) do
-    if not mine_only or flow.created_by_id == ctx.user.id then
-      views[#views + 1] = summary(state, flow)
-    end
+  for index, flow in ipairs(selected) do
+    views[index] = summary(state, flow)
   end
   local page, paging = common.page(views, limit, offset)
   return common.success({ integrationFlows = page, meta = { paging = paging } })

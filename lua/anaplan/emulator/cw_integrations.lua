@@ -275,21 +275,13 @@ end
 -- GET /integrations: sortBy=name|-name, myIntegrations=0|1, limit, offset.
 -- Unsorted lists come in creation order.
 function integrations.list(state, ctx)
-  local query = ctx.req.query
   local problems = {}
-  local mine_only = common.mine_only(query, problems)
-  local sort_by = parse_sort_by(query, problems)
-  local limit, offset = common.paging_window(query, state.page_cap, problems)
+  local selected, limit, offset = common.select_for_list(state.integrations, ctx, state.page_cap, problems)
+  local sort_by = parse_sort_by(ctx.req.query, problems)
   if #problems > 0 then
     return common.invalid_query(problems)
   end
 
-  local selected = {}
-  for _, integration in ipairs(common.by_creation(state.integrations)) do
-    if not mine_only or integration.created_by_id == ctx.user.id then
-      selected[#selected + 1] = integration
-    end
-  end
   if sort_by then
     sort_by_name(selected, sort_by == "-name")
   end
