@@ -113,6 +113,14 @@ describe("CloudWorks integration flows", function()
       assert.matches("body.steps[0].exceptionBehavior[0].strategy: must be one of stop, continue", fixture.details(response), 1, true)
     end)
 
+    it("rejects a repeated exception type", function()
+      local behavior = { { type = "failure", strategy = "stop" }, { type = "failure", strategy = "continue" } }
+      local body = flow_body("f", { step(first), step(second, { first }, { behavior = behavior }) })
+      local status, response = env:call("POST", "/integrationflows", body)
+      assert.are.equal(400, status)
+      assert.are.same({ "body.steps[1].exceptionBehavior[1].type: repeats an earlier item's type" }, response.details)
+    end)
+
     it("rejects a step without isSkipped", function()
       local body = flow_body("f", { step(first), step(second, { first }) })
       body.steps[2].isSkipped = nil

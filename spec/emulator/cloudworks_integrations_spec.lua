@@ -106,6 +106,14 @@ describe("CloudWorks integrations", function()
       assert.matches("body.jobs[0].targets[0].fileId: is required", fixture.details(response), 1, true)
     end)
 
+    it("rejects a mapping entry without targetName", function()
+      local job = fixture.import_job(env.connection_id)
+      job.mapping = { { sourceName = "Region", targetName = "Region" }, { sourceName = "Amount" } }
+      local status, response = env:call("POST", "/integrations", fixture.integration_body("mapped", { job }))
+      assert.are.equal(400, status)
+      assert.are.same({ "body.jobs[0].mapping[1].targetName: is required" }, response.details)
+    end)
+
     it("lists every problem in one response", function()
       local status, response = env:call("POST", "/integrations", { version = "2.0" })
       assert.are.equal(400, status)

@@ -115,6 +115,26 @@ describe("CloudWorks notification configurations", function()
       assert.matches("config[0].users[0]: must be 32 lowercase hexadecimal characters", fixture.details(response), 1, true)
     end)
 
+    it("rejects a repeated channel, user or rule type", function()
+      delete_default()
+      local request = request_for(integration_id, {
+        channels = { "email", "email" },
+        notifications = {
+          config = {
+            { type = "success", users = { fixture.USER.id, fixture.USER.id } },
+            { type = "success", users = { fixture.OTHER_USER.id } },
+          },
+        },
+      })
+      local status, response = env:call("POST", "/integrations/notification", request)
+      assert.are.equal(400, status)
+      local details = fixture.details(response)
+      assert.matches("body.channels[1]: repeats an earlier item", details, 1, true)
+      assert.matches("body.notifications.config[0].users[1]: repeats an earlier item", details, 1, true)
+      assert.matches("body.notifications.config[1].type: repeats an earlier rule's type", details, 1, true)
+      assert.are.equal(3, #response.details)
+    end)
+
     it("rejects an unknown integration", function()
       local status, response = env:call("POST", "/integrations/notification", request_for(string.rep("f", 32)))
       assert.are.equal(400, status)

@@ -124,6 +124,14 @@ describe("CloudWorks schedules", function()
       end
     end)
 
+    it("rejects a repeated day of the week", function()
+      local weekly = schedule_of("weekly")
+      weekly.daysOfWeek = { 2, 4, 2 }
+      local status, response = env:call("POST", path, { integrationId = integration_id, schedule = weekly })
+      assert.are.equal(400, status)
+      assert.are.same({ "body.schedule.daysOfWeek[2]: repeats an earlier day" }, response.details)
+    end)
+
     it("rejects a second schedule", function()
       env:call("POST", path, { integrationId = integration_id, schedule = daily() })
       local status = env:call("POST", path, { integrationId = integration_id, schedule = daily() })

@@ -12,6 +12,9 @@ common.ID_DESCRIPTION = "32 lowercase hexadecimal characters"
 common.MODEL_ID_DESCRIPTION = "32 uppercase hexadecimal characters"
 common.NUMERIC_DESCRIPTION = "a string of digits"
 
+-- The Checker spec of a required id of 32 lowercase hexadecimal characters.
+common.ID_SPEC = { type = "string", required = true, pattern = common.LOWER_HEX_ID, description = common.ID_DESCRIPTION }
+
 -- The live API documents 25 as the page size of GET /integrations without
 -- `limit`. The emulator uses the same default for every list.
 common.DEFAULT_PAGE_SIZE = 25
@@ -373,6 +376,59 @@ function Checker:body(req)
   return self:value(req.body, "body", { type = "object", required = true })
 end
 
+-- Checks the create or PUT body of an integration or a flow, which share
+-- `name`, `version` "2.0" and `nuxVisible` (false when absent). Returns the
+-- body and a table of those three fields, or nil when the body is not a
+-- JSON object.
+function Checker:versioned_body(req)
+  local body = self:body(req)
+  if not body then
+    return nil
+  end
+  return body, {
+    name = self:field(body, "name", "body", { type = "string", required = true }),
+    version = self:field(body, "version", "body", { type = "string", required = true, enum = { "2.0" } }),
+    nuxVisible = self:field(body, "nuxVisible", "body", { type = "boolean" }) or false,
+  }
+end
+
+-- Calls check_item(item, item_path) for each item of a JSON array, where
+-- item_path is `path[i]` with i counted from 0, like every index in the
+-- emulator's messages. Returns a JSON array of what check_item returned.
+function Checker:each(list, path, check_item)
+  local stored = json.array()
+  for index, item in ipairs(list or {}) do
+    stored[index] = check_item(item, string.format("%s[%d]", path, index - 1))
+  end
+  return stored
+end
+
+-- Adds `problem` at `path` when `value` is already in the set `seen`, then
+-- adds it to the set. A nil value, one that failed its own check, is skipped.
+function Checker:no_repeat(seen, value, path, problem)
+  if value == nil then
+    return
+  end
+  if seen[value] then
+    self:add(path, problem)
+  end
+  seen[value] = true
+end
+
+-- Checks each item of a JSON array against `spec` and returns a JSON array
+-- of the valid items in their places. With `repeat_problem`, an item equal
+-- to an earlier valid item gets that problem too.
+function Checker:values(list, path, spec, repeat_problem)
+  local seen = {}
+  return self:each(list, path, function(item, item_path)
+    local value = self:value(item, item_path, spec)
+    if repeat_problem then
+      self:no_repeat(seen, value, item_path, repeat_problem)
+    end
+    return value
+  end)
+end
+
 ------------------------------------------------------------------------------
 -- Identifiers
 
@@ -402,8 +458,8 @@ end
 
 -- Returns a wrapper for the handlers of routes that act on one stored
 -- record. The wrapped handler looks up the record that path parameter
--- `param` names in state[collection] and answers 404 "<resource> not found"
--- when the id is unknown or malformed. Otherwise it returns
+-- `param` names in state[collection]. It responds with 404 "<resource> not
+-- found" when the id is unknown or malformed, and otherwise returns
 -- handler(state, ctx, record).
 function common.record_route(collection, param, resource)
   return function(handler)

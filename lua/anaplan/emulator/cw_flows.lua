@@ -23,27 +23,18 @@ local STRATEGIES = { "stop", "continue" }
 -- or partly successful run.
 local DEFAULT_STRATEGY = { failure = "stop", partial_success = "continue" }
 
-local ID = { type = "string", required = true, pattern = common.LOWER_HEX_ID, description = common.ID_DESCRIPTION }
-
 local function check_exception_behavior(check, list, path)
-  local stored = json.array()
   local seen = {}
-  for index, value in ipairs(list) do
-    local item_path = string.format("%s[%d]", path, index - 1)
+  return check:each(list, path, function(value, item_path)
     local item = check:value(value, item_path, { type = "object", required = true })
-    if item then
-      local exception_type = check:field(item, "type", item_path, { type = "string", required = true, enum = EXCEPTION_TYPES })
-      local strategy = check:field(item, "strategy", item_path, { type = "string", required = true, enum = STRATEGIES })
-      if exception_type and seen[exception_type] then
-        check:add(item_path .. ".type", "repeats an earlier item's type")
-      end
-      if exception_type then
-        seen[exception_type] = true
-      end
-      stored[index] = { type = exception_type, strategy = strategy }
+    if not item then
+      return nil
     end
-  end
-  return stored
+    local exception_type = check:field(item, "type", item_path, { type = "string", required = true, enum = EXCEPTION_TYPES })
+    local strategy = check:field(item, "strategy", item_path, { type = "string", required = true, enum = STRATEGIES })
+    check:no_repeat(seen, exception_type, item_path .. ".type", "repeats an earlier item's type")
+    return { type = exception_type, strategy = strategy }
+  end)
 end
 
 local function check_step(check, state, value, path)
@@ -52,21 +43,17 @@ local function check_step(check, state, value, path)
     return nil
   end
   check:field(step, "type", path, { type = "string", required = true, enum = { "Integration" } })
-  local referrer = check:field(step, "referrer", path, ID)
+  local referrer = check:field(step, "referrer", path, common.ID_SPEC)
   if referrer and not state.integrations[referrer] then
     check:add(path .. ".referrer", "no integration has this id")
   end
   local depends_on = check:field(step, "dependsOn", path, { type = "array" })
-  local stored_depends_on = json.array()
-  for index, id in ipairs(depends_on or {}) do
-    stored_depends_on[index] = check:value(id, string.format("%s.dependsOn[%d]", path, index - 1), ID)
-  end
   local behavior = check:field(step, "exceptionBehavior", path, { type = "array", required = true })
   return {
     referrer = referrer,
     -- The live API accepts a later step without dependsOn; it then runs in
     -- list order like any step without dependencies.
-    dependsOn = stored_depends_on,
+    dependsOn = check:values(depends_on, path .. ".dependsOn", common.ID_SPEC),
     isSkipped = check:field(step, "isSkipped", path, { type = "boolean", required = true }),
     exceptionBehavior = check_exception_behavior(check, behavior or {}, path .. ".exceptionBehavior"),
   }
@@ -130,10 +117,8 @@ end
 local function check_step_links(check, steps)
   local referrers = {}
   for index, step in ipairs(steps) do
-    if referrers[step.referrer] then
-      check:add(string.format("body.steps[%d].referrer", index - 1), "repeats the integration of an earlier step")
-    end
-    referrers[step.referrer] = true
+    local path = string.format("body.steps[%d].referrer", index - 1)
+    check:no_repeat(referrers, step.referrer, path, "repeats the integration of an earlier step")
   end
   for index, step in ipairs(steps) do
     for dep_index, id in ipairs(step.dependsOn) do
@@ -152,21 +137,15 @@ end
 
 -- Checks a create or PUT body and returns the flow's fields, or nil.
 local function check_flow(check, state, req)
-  local body = check:body(req)
+  local body, fields = check:versioned_body(req)
   if not body then
     return nil
   end
-  local fields = {
-    name = check:field(body, "name", "body", { type = "string", required = true }),
-    version = check:field(body, "version", "body", { type = "string", required = true, enum = { "2.0" } }),
-    type = check:field(body, "type", "body", { type = "string", required = true, enum = { "IntegrationFlow" } }),
-    nuxVisible = check:field(body, "nuxVisible", "body", { type = "boolean" }) or false,
-  }
+  fields.type = check:field(body, "type", "body", { type = "string", required = true, enum = { "IntegrationFlow" } })
   local steps = check:field(body, "steps", "body", { type = "array", required = true, min_items = MIN_STEPS, max_items = MAX_STEPS })
-  fields.steps = {}
-  for index, step in ipairs(steps or {}) do
-    fields.steps[index] = check_step(check, state, step, string.format("body.steps[%d]", index - 1))
-  end
+  fields.steps = check:each(steps, "body.steps", function(step, path)
+    return check_step(check, state, step, path)
+  end)
   if check:ok() then
     check_step_links(check, fields.steps)
   end

@@ -23,7 +23,6 @@ local JOB_TYPE_NAMES = {
   "AnaplanToAmazonS3", "AnaplanToAzureBlob", "AnaplanToGoogleBigQuery",
 }
 
-local ID = { type = "string", required = true, pattern = common.LOWER_HEX_ID, description = common.ID_DESCRIPTION }
 local MODEL_ID = { type = "string", required = true, pattern = common.UPPER_HEX_ID, description = common.MODEL_ID_DESCRIPTION }
 local NUMERIC = { type = "string", required = true, pattern = common.NUMERIC_ID, description = common.NUMERIC_DESCRIPTION }
 
@@ -33,7 +32,7 @@ local NUMERIC = { type = "string", required = true, pattern = common.NUMERIC_ID,
 integrations.DEFAULT_TENANT_MAX = 1000
 
 local function check_connection_ref(check, state, endpoint, path, endpoint_type)
-  local connection_id = check:field(endpoint, "connectionId", path, ID)
+  local connection_id = check:field(endpoint, "connectionId", path, common.ID_SPEC)
   if not connection_id then
     return nil
   end
@@ -78,26 +77,22 @@ local function check_endpoint(check, state, value, path, endpoint_type, role)
 end
 
 local function check_endpoints(check, state, list, path, endpoint_type, role)
-  local stored = json.array()
-  for index, value in ipairs(list or {}) do
-    stored[index] = check_endpoint(check, state, value, string.format("%s[%d]", path, index - 1), endpoint_type, role)
-  end
-  return stored
+  return check:each(list, path, function(value, item_path)
+    return check_endpoint(check, state, value, item_path, endpoint_type, role)
+  end)
 end
 
 local function check_mapping(check, list, path)
-  local stored = json.array()
-  for index, value in ipairs(list) do
-    local item_path = string.format("%s[%d]", path, index - 1)
+  return check:each(list, path, function(value, item_path)
     local item = check:value(value, item_path, { type = "object", required = true })
-    if item then
-      stored[index] = {
-        sourceName = check:field(item, "sourceName", item_path, { type = "string", required = true }),
-        targetName = check:field(item, "targetName", item_path, { type = "string", required = true }),
-      }
+    if not item then
+      return nil
     end
-  end
-  return stored
+    return {
+      sourceName = check:field(item, "sourceName", item_path, { type = "string", required = true }),
+      targetName = check:field(item, "targetName", item_path, { type = "string", required = true }),
+    }
+  end)
 end
 
 local function check_job(check, state, value, path)
@@ -141,27 +136,21 @@ end
 -- Without processId the body needs at least one job. With processId, jobs
 -- may be absent or empty (a process-only integration).
 local function check_integration(check, state, req)
-  local body = check:body(req)
+  local body, fields = check:versioned_body(req)
   if not body then
     return nil
   end
-  local fields = {
-    name = check:field(body, "name", "body", { type = "string", required = true }),
-    version = check:field(body, "version", "body", { type = "string", required = true, enum = { "2.0" } }),
-    workspaceId = check:field(body, "workspaceId", "body", ID),
-    modelId = check:field(body, "modelId", "body", MODEL_ID),
-    nuxVisible = check:field(body, "nuxVisible", "body", { type = "boolean" }) or false,
-  }
+  fields.workspaceId = check:field(body, "workspaceId", "body", common.ID_SPEC)
+  fields.modelId = check:field(body, "modelId", "body", MODEL_ID)
   local has_process = common.kind_of(body.processId) ~= "null"
   if has_process then
     fields.processId = check:field(body, "processId", "body", NUMERIC)
   end
   local jobs = check:field(body, "jobs", "body", { type = "array", required = not has_process, min_items = not has_process and 1 or nil })
 
-  fields.jobs = json.array()
-  for index, job in ipairs(jobs or {}) do
-    fields.jobs[index] = check_job(check, state, job, string.format("body.jobs[%d]", index - 1))
-  end
+  fields.jobs = check:each(jobs, "body.jobs", function(job, path)
+    return check_job(check, state, job, path)
+  end)
   if not check:ok() then
     return nil
   end

@@ -11,7 +11,7 @@ local notifications = {}
 
 local CHANNELS = { "email", "in_app" }
 local EVENT_TYPES = { "success", "partial_failure", "full_failure" }
-local HEX_ID = { type = "string", required = true, pattern = common.LOWER_HEX_ID, description = common.ID_DESCRIPTION }
+local CHANNEL_SPEC = { type = "string", required = true, enum = CHANNELS }
 
 -- Stores a configuration, attaches it to its integrations and returns it.
 function notifications.new_record(state, ctx, integration_ids, channels, config)
@@ -58,16 +58,6 @@ function notifications.detach(state, integration_id)
   end
 end
 
-local function check_unique(check, list, path)
-  local seen = {}
-  for index, value in ipairs(list) do
-    if seen[value] then
-      check:add(string.format("%s[%d]", path, index - 1), "repeats an earlier item")
-    end
-    seen[value] = true
-  end
-end
-
 local function check_rule(check, value, path)
   local rule = check:value(value, path, { type = "object", required = true })
   if not rule then
@@ -75,14 +65,7 @@ local function check_rule(check, value, path)
   end
   local event_type = check:field(rule, "type", path, { type = "string", required = true, enum = EVENT_TYPES })
   local users = check:field(rule, "users", path, { type = "array", required = true, min_items = 1, max_items = 5 })
-  local stored_users = json.array()
-  for index, user in ipairs(users or {}) do
-    stored_users[index] = check:value(user, string.format("%s.users[%d]", path, index - 1), HEX_ID)
-  end
-  if users then
-    check_unique(check, users, path .. ".users")
-  end
-  return { type = event_type, users = stored_users }
+  return { type = event_type, users = check:values(users, path .. ".users", common.ID_SPEC, "repeats an earlier item") }
 end
 
 -- Checks the integrations a request names: each must exist and must not
@@ -91,7 +74,7 @@ local function check_integrations(check, state, ids, own_id)
   local duplicate = false
   for index, id in ipairs(ids) do
     local path = string.format("body.integrationIds[%d]", index - 1)
-    local valid = check:value(id, path, HEX_ID)
+    local valid = check:value(id, path, common.ID_SPEC)
     local integration = valid and state.integrations[id]
     if valid and not integration then
       check:add(path, "no integration has this id")
@@ -120,26 +103,13 @@ local function check_request(check, state, req, own_id)
   if ids then
     unique = check_integrations(check, state, ids, own_id)
   end
-  local stored_channels = json.array()
-  for index, channel in ipairs(channels or {}) do
-    stored_channels[index] = check:value(channel, string.format("body.channels[%d]", index - 1), { type = "string", required = true, enum = CHANNELS })
-  end
-  if channels then
-    check_unique(check, channels, "body.channels")
-  end
-  local stored_config = json.array()
+  local stored_channels = check:values(channels, "body.channels", CHANNEL_SPEC, "repeats an earlier item")
   local seen_types = {}
-  for index, value in ipairs(config or {}) do
-    local path = string.format("body.notifications.config[%d]", index - 1)
+  local stored_config = check:each(config, "body.notifications.config", function(value, path)
     local rule = check_rule(check, value, path)
-    if rule and rule.type and seen_types[rule.type] then
-      check:add(path .. ".type", "repeats an earlier rule's type")
-    end
-    stored_config[index] = rule
-    if rule and rule.type then
-      seen_types[rule.type] = true
-    end
-  end
+    check:no_repeat(seen_types, rule and rule.type, path .. ".type", "repeats an earlier rule's type")
+    return rule
+  end)
   if not check:ok() then
     return nil, unique
   end

@@ -121,7 +121,7 @@ end)
 local with_run = common.record_route("runs", "runId", "Run")
 
 -- Wraps the handler of a route that reads one run (status, error records,
--- dumps), so that a run that has not started yet answers 404 like an
+-- dumps), so that a run that has not started yet gets a 404 like an
 -- unknown one.
 local function with_started_run(handler)
   return with_run(function(state, ctx, run)

@@ -4,7 +4,6 @@
 --
 -- NOTE: the emulator stores schedules but never starts scheduled runs, and
 -- does not compute nextScheduleDate.
-local json = require("anaplan.emulator.json")
 local common = require("anaplan.emulator.cw_common")
 
 local schedules = {}
@@ -39,6 +38,9 @@ local TYPE_FIELDS = {
 -- of the month (1 to 5) for monthly_relative_weekday ones.
 local REPEAT_EVERY_MAX = { hourly = 24, monthly_relative_weekday = 5 }
 
+-- Days of the week are numbered 0 (Sunday) to 6.
+local DAY_OF_WEEK_SPEC = { type = "integer", required = true, min = 0, max = 6 }
+
 local function field_spec(key, schedule_type)
   if key == "repeatEvery" then
     return { type = "integer", required = true, min = 1, max = REPEAT_EVERY_MAX[schedule_type] }
@@ -47,7 +49,7 @@ local function field_spec(key, schedule_type)
   elseif key == "dayOfMonth" then
     return { type = "integer", required = true, min = 1, max = 31 }
   elseif key == "dayOfWeek" then
-    return { type = "integer", required = true, min = 0, max = 6 }
+    return DAY_OF_WEEK_SPEC
   end
   return { type = "string", required = true, test = common.is_clock_time, description = "a 24-hour time HH:MM" }
 end
@@ -61,23 +63,6 @@ local function date_spec(required)
     end,
     description = "a calendar date YYYY-MM-DD",
   }
-end
-
-local function check_days_of_week(check, days, path)
-  local stored = json.array()
-  local seen = {}
-  for index, day in ipairs(days) do
-    local item_path = string.format("%s[%d]", path, index - 1)
-    local value = check:value(day, item_path, { type = "integer", required = true, min = 0, max = 6 })
-    if value and seen[value] then
-      check:add(item_path, "repeats an earlier day")
-    end
-    if value then
-      seen[value] = true
-    end
-    stored[index] = value
-  end
-  return stored
 end
 
 -- Checks a Schedule object and returns its stored form, or nil.
@@ -101,7 +86,7 @@ local function check_schedule(check, value, path)
   for _, key in ipairs(TYPE_FIELDS[stored.type] or {}) do
     local field = check:field(schedule, key, path, field_spec(key, stored.type))
     if key == "daysOfWeek" and field then
-      field = check_days_of_week(check, field, path .. ".daysOfWeek")
+      field = check:values(field, path .. ".daysOfWeek", DAY_OF_WEEK_SPEC, "repeats an earlier day")
     end
     stored[key] = field
   end
