@@ -155,17 +155,28 @@ local function duplicate_configuration()
   })
 end
 
+-- Checks the NotificationRequest body of a create (own_id nil) or of an
+-- update of configuration own_id. Returns the checked request, or nil
+-- followed by the status and body of the 400 response to send.
+local function read_request(state, ctx, own_id)
+  local check = common.checker()
+  local request, unique = check_request(check, state, ctx.req, own_id)
+  if not request then
+    return nil, common.invalid_body(check.problems)
+  end
+  if not unique then
+    return nil, duplicate_configuration()
+  end
+  return request
+end
+
 local with_configuration = common.record_route("notifications", "notificationId", "Notification configuration")
 
 -- POST /integrations/notification
 function notifications.create(state, ctx)
-  local check = common.checker()
-  local request, unique = check_request(check, state, ctx.req, nil)
+  local request, status, body = read_request(state, ctx, nil)
   if not request then
-    return common.invalid_body(check.problems)
-  end
-  if not unique then
-    return duplicate_configuration()
+    return status, body
   end
   local record = notifications.new_record(state, ctx, request.integration_ids, request.channels, request.config)
   return common.success({ notification = { notificationId = record.id } })
@@ -179,13 +190,9 @@ end)
 -- PUT /integrations/notification/{notificationId}: replaces the whole
 -- configuration with the NotificationRequest body.
 notifications.update = with_configuration(function(state, ctx, record)
-  local check = common.checker()
-  local request, unique = check_request(check, state, ctx.req, record.id)
+  local request, status, body = read_request(state, ctx, record.id)
   if not request then
-    return common.invalid_body(check.problems)
-  end
-  if not unique then
-    return duplicate_configuration()
+    return status, body
   end
   notifications.assign(state, record, request.integration_ids, request.channels, request.config)
   return common.success()
