@@ -1343,11 +1343,21 @@ void session_perform(lua_State *L, int session_idx, const request *req)
 
 /* ------------------------------------------------------------ methods */
 
+/* logout under lua_pcall; argument 1 is the session as a light userdata. */
+static int logout_protected(lua_State *L)
+{
+    logout(L, lua_touserdata(L, 1));
+    return 0;
+}
+
 /* close(): logs out a token obtained by login (ignoring failures) and frees
- * everything. Closing twice does nothing. */
+ * everything. Closing twice does nothing. A Lua error during the logout
+ * (out of memory) is raised only after the session is freed and closed, so
+ * it never leaves the session half closed or marked busy. */
 static int session_close(lua_State *L)
 {
     session *s = luaL_checkudata(L, 1, ANAPLAN_SESSION_MT);
+    int status = LUA_OK;
 
     if (s->closed)
         return 0;
@@ -1356,11 +1366,15 @@ static int session_close(lua_State *L)
                                         "close the client)");
 
     if (s->auth.token != NULL && s->auth.token_from_login && s->transfer.easy != NULL) {
+        lua_pushcfunction(L, logout_protected);
+        lua_pushlightuserdata(L, s);
         s->busy = 1;
-        logout(L, s);
+        status = lua_pcall(L, 1, 0, 0);
         s->busy = 0;
     }
     session_release(L, s);
+    if (status != LUA_OK)
+        return lua_error(L);
     return 0;
 }
 

@@ -130,8 +130,10 @@ local MAX_REQUESTS = 500
 local LIFETIME = 300
 
 -- Starts the server and returns a handle with url (its base URL),
--- cloudworks_url (url .. "/2/0") and stop().
-function fixture.start()
+-- cloudworks_url (url .. "/2/0") and stop(). options.max_requests and
+-- options.lifetime (seconds) raise the limits for long specs.
+function fixture.start(options)
+  options = options or {}
   local script = os.tmpname()
   local file = assert(io.open(script, "w"))
   file:write(SERVER_CODE)
@@ -141,7 +143,8 @@ function fixture.start()
   local output = ""
   local handle = {}
   local process = uv.spawn("lua5.4", {
-    args = { script, fixture.ISSUED_TOKEN, tostring(MAX_REQUESTS), tostring(LIFETIME) },
+    args = { script, fixture.ISSUED_TOKEN, tostring(options.max_requests or MAX_REQUESTS),
+      tostring(options.lifetime or LIFETIME) },
     stdio = { nil, stdout, 2 },
   }, function()
     handle.exited = true
