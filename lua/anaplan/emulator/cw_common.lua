@@ -482,4 +482,18 @@ function common.next_seq(state)
   return state.seq
 end
 
+-- Returns a new record with a fresh id, the next creation counter value,
+-- and the time and user of the request. Its last change is its creation.
+function common.new_record(state, ctx)
+  return {
+    id = common.new_id(state),
+    seq = common.next_seq(state),
+    created = ctx.now,
+    created_by = ctx.user.name,
+    created_by_id = ctx.user.id,
+    modified = ctx.now,
+    modified_by = ctx.user.name,
+  }
+end
+
 return common

@@ -178,18 +178,11 @@ function connections.create(state, ctx)
     return duplicate_name()
   end
 
-  local id = common.new_id(state)
-  state.connections[id] = {
-    id = id,
-    seq = common.next_seq(state),
-    type = connection_type,
-    body = body,
-    created = ctx.now,
-    modified = ctx.now,
-    created_by = ctx.user.name,
-    modified_by = ctx.user.name,
-  }
-  return common.success({ connections = { connectionId = id } })
+  local connection = common.new_record(state, ctx)
+  connection.type = connection_type
+  connection.body = body
+  state.connections[connection.id] = connection
+  return common.success({ connections = { connectionId = connection.id } })
 end
 
 local with_connection = common.record_route("connections", "connectionId", "Connection")

@@ -357,14 +357,8 @@ function flows.create(state, ctx)
   if not fields then
     return common.invalid_body(check.problems)
   end
-  local flow = {
-    id = common.new_id(state),
-    seq = common.next_seq(state),
-    created = ctx.now,
-    created_by = ctx.user.name,
-    created_by_id = ctx.user.id,
-    step_run_ids = {},
-  }
+  local flow = common.new_record(state, ctx)
+  flow.step_run_ids = {}
   apply_fields(flow, fields, ctx)
   state.flows[flow.id] = flow
   return common.success({ integrationFlow = { integrationFlowId = flow.id } })

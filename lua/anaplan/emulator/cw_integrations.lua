@@ -302,16 +302,8 @@ function integrations.create(state, ctx)
     return common.conflict("Tenant integration limit of " .. state.tenant_max_allowed .. " reached")
   end
 
-  local integration = {
-    id = common.new_id(state),
-    seq = common.next_seq(state),
-    created = ctx.now,
-    modified = ctx.now,
-    created_by = ctx.user.name,
-    created_by_id = ctx.user.id,
-    modified_by = ctx.user.name,
-    run_ids = {},
-  }
+  local integration = common.new_record(state, ctx)
+  integration.run_ids = {}
   apply_fields(integration, fields)
   state.integrations[integration.id] = integration
   local notification = notifications.new_record(state, ctx, { integration.id }, json.array(), json.array())

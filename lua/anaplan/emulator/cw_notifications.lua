@@ -15,12 +15,7 @@ local CHANNEL_SPEC = { type = "string", required = true, enum = CHANNELS }
 
 -- Stores a configuration, attaches it to its integrations and returns it.
 function notifications.new_record(state, ctx, integration_ids, channels, config)
-  local record = {
-    id = common.new_id(state),
-    seq = common.next_seq(state),
-    created = ctx.now,
-    created_by = ctx.user.name,
-  }
+  local record = common.new_record(state, ctx)
   state.notifications[record.id] = record
   notifications.assign(state, record, integration_ids, channels, config)
   return record
