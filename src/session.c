@@ -442,51 +442,66 @@ static int read_boolean(option_reader *r, const char *name, int def)
     return value;
 }
 
-/* Checks that value is an http or https URL with a host and nothing that
- * could carry a secret or change the paths appended to it. Messages quote
- * only the scheme, so a URL with a password in it is never echoed. */
-static int check_url(option_reader *r, const char *name, const char *value)
+/* Writes into problem why value is not an http or https URL with a host
+ * and nothing that could carry a secret or change the paths appended to it,
+ * or leaves problem empty. Returns -1 when curl is out of memory, else 0.
+ * Calls no Lua function, so curl's objects are always freed. The text
+ * quotes only the scheme, so a URL with a password in it is never echoed. */
+static int find_url_problem(const char *value, char *problem, size_t size)
 {
     CURLU *url = curl_url();
-    char *scheme = NULL, *host = NULL, *part = NULL;
+    char *part = NULL;
     CURLUcode rc;
-    int ok = 0;
 
+    problem[0] = '\0';
     if (url == NULL)
-        return luaL_error(r->L, "not enough memory");
+        return -1;
 
     rc = curl_url_set(url, CURLUPART_URL, value, 0);
     if (rc != CURLUE_OK) {
-        add_problem(r, name, "is not a valid URL (%s)", curl_url_strerror(rc));
+        snprintf(problem, size, "is not a valid URL (%s)", curl_url_strerror(rc));
         goto done;
     }
-    curl_url_get(url, CURLUPART_SCHEME, &scheme, 0);
-    if (scheme == NULL || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-        add_problem(r, name, "must be an http or https URL (got scheme %s)",
-                    scheme != NULL ? scheme : "none");
+    if (curl_url_get(url, CURLUPART_SCHEME, &part, 0) != CURLUE_OK || part == NULL
+        || (strcmp(part, "http") != 0 && strcmp(part, "https") != 0)) {
+        snprintf(problem, size, "must be an http or https URL (got scheme %.32s)",
+                 part != NULL ? part : "none");
         goto done;
     }
-    if (curl_url_get(url, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == NULL || host[0] == '\0') {
-        add_problem(r, name, "must name a host");
+    curl_free(part);
+    part = NULL;
+    if (curl_url_get(url, CURLUPART_HOST, &part, 0) != CURLUE_OK || part == NULL || part[0] == '\0') {
+        snprintf(problem, size, "must name a host");
         goto done;
     }
+    curl_free(part);
+    part = NULL;
     if (curl_url_get(url, CURLUPART_USER, &part, 0) == CURLUE_OK) {
-        add_problem(r, name, "must not contain a user name or password");
+        snprintf(problem, size, "must not contain a user name or password");
         goto done;
     }
     if (curl_url_get(url, CURLUPART_QUERY, &part, 0) == CURLUE_OK
-        || curl_url_get(url, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
-        add_problem(r, name, "must not have a query or a fragment");
-        goto done;
-    }
-    ok = 1;
+        || curl_url_get(url, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
+        snprintf(problem, size, "must not have a query or a fragment");
 
 done:
     curl_free(part);
-    curl_free(host);
-    curl_free(scheme);
     curl_url_cleanup(url);
-    return ok;
+    return 0;
+}
+
+/* Adds a problem for name unless value is a usable base URL; returns 1 when
+ * it is. */
+static int check_url(option_reader *r, const char *name, const char *value)
+{
+    char problem[128];
+
+    if (find_url_problem(value, problem, sizeof problem) != 0)
+        return luaL_error(r->L, "not enough memory to check %s", name);
+    if (problem[0] == '\0')
+        return 1;
+    add_problem(r, name, "%s", problem);
+    return 0;
 }
 
 /* Reads a URL option; *len gets its length without trailing slashes. */

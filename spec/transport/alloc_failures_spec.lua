@@ -37,6 +37,7 @@ local SCENARIOS = {
   { "first_call", "a first call that logs in" },
   { "new_session", "core.session" },
   { "certificate_login", "a certificate session's first call" },
+  { "rejected_options", "core.session with bad options" },
   { "json_error", "an HTTP error with a JSON envelope" },
   { "page_error", "an HTTP error with an HTML page" },
   { "not_json", "a 200 whose body is not JSON" },

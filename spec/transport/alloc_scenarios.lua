@@ -110,6 +110,15 @@ local scenarios = {
       end
     end,
   },
+  rejected_options = {
+    run = function()
+      return core.session({ user_email = "dev@example.com", password = "alloc-spec-password",
+        auth_url = "ftp://127.0.0.1/", cloudworks_url = "http://127.0.0.1:9/2/0?page=1", timeout = -1,
+        colour = "red" })
+    end,
+    expect = expect_kind("validation"),
+    after = function() end,
+  },
   json_error = {
     prepare = logged_in_session,
     run = function(session) return session:request("GET", "/json-404") end,
