@@ -790,8 +790,9 @@ static struct curl_slist *append_header(struct curl_slist *headers, const char *
     return list;
 }
 
-/* Sends c once; the outcome is in s->transfer.result. Never calls Lua. */
-static void exchange(session *s, const call *c)
+/* Sends c once, letting libcurl send it at most max_sends times; the
+ * outcome is in s->transfer.result. Never calls Lua. */
+static void exchange(session *s, const call *c, int max_sends)
 {
     struct curl_slist *headers = NULL;
     int failed = 0;
@@ -822,7 +823,7 @@ static void exchange(session *s, const call *c)
                  "out of memory while writing the request headers");
         return;
     }
-    transfer_run(&s->transfer, &s->settings, c->method, c->url, c->body, c->body_len);
+    transfer_run(&s->transfer, &s->settings, c->method, c->url, c->body, c->body_len, max_sends);
 }
 
 static int is_idempotent(const char *method)
@@ -859,7 +860,7 @@ static int retry_reason(const call *c, const transfer_result *r, char *reason, s
                  r->error[0] != '\0' ? r->error : curl_easy_strerror(r->code));
         return 1;
     case CURLE_OPERATION_TIMEDOUT:
-        if (!r->request_sent) {
+        if (r->sends == 0) {
             snprintf(reason, n, "a connect timeout");
             return 1;
         }
@@ -907,13 +908,31 @@ static void log_exchange(lua_State *L, session *s, const call *c)
                     (int)r->elapsed_ms, r->error[0] != '\0' ? r->error : curl_easy_strerror(r->code));
 }
 
+/* Logs at warn each send that libcurl made by itself in the last exchange:
+ * it sends a request again on a new connection when a reused one closed
+ * before any response byte. sent_before is the count of sends before that
+ * exchange and allowed the most sends of the call. */
+static void log_resends(lua_State *L, session *s, const call *c, int sent_before, int allowed)
+{
+    int send;
+
+    for (send = 2; send <= s->transfer.result.sends; send++)
+        session_log(L, s, "warn", "retried %s %s at once on a new connection because the reused "
+                                  "one closed without a response (attempt %d of %d)",
+                    c->method, c->path, sent_before + send, allowed);
+}
+
 /* Sends c under the retry policy. Returns 0 when an HTTP response arrived
  * (any status; see s->transfer.result) and -1 when the last attempt ended
- * without one. Logs each retry at warn. */
+ * without one. Each attempt and each send counts against retry_count + 1,
+ * libcurl's own re-sends included, and every retry is logged at warn. A
+ * POST is sent once per attempt, on a connection of its own. */
 static int run_call(lua_State *L, session *s, const call *c)
 {
-    int attempts = s->retry_count + 1;
-    int attempt;
+    const transfer_result *r = &s->transfer.result;
+    int allowed = s->retry_count + 1;
+    int once = strcmp(c->method, "POST") == 0;
+    int used = 0, retries = 0;
 
     if (!s->settings.verify_tls && !s->tls_warning_logged) {
         s->tls_warning_logged = 1;
@@ -921,20 +940,21 @@ static int run_call(lua_State *L, session *s, const call *c)
                                   "the identity of the server is not checked");
     }
 
-    for (attempt = 1;; attempt++) {
-        const transfer_result *r = &s->transfer.result;
+    for (;;) {
         char reason[CURL_ERROR_SIZE + 64];
         char seconds[32];
         double delay;
 
-        exchange(s, c);
+        exchange(s, c, once ? 1 : allowed - used);
         log_exchange(L, s, c);
-        if (attempt >= attempts || !retry_reason(c, r, reason, sizeof reason))
+        log_resends(L, s, c, used, allowed);
+        used += r->sends > 1 ? r->sends : 1;
+        if (used >= allowed || !retry_reason(c, r, reason, sizeof reason))
             return r->code == CURLE_OK ? 0 : -1;
 
-        delay = retry_delay(s, r, attempt - 1);
+        delay = retry_delay(s, r, retries++);
         session_log(L, s, "warn", "retrying %s %s after %s (attempt %d of %d) in %s s",
-                    c->method, c->path, reason, attempt + 1, attempts,
+                    c->method, c->path, reason, used + 1, allowed,
                     format_number(seconds, sizeof seconds, delay));
         sleep_seconds(delay);
     }
@@ -959,7 +979,7 @@ static int raise_transfer_error(lua_State *L, session *s, const call *c)
     if (r->too_large) {
         errors_push(L, "network", "%s failed: response to %s %s exceeded max_response_size (%I bytes)",
                     c->operation, c->method, c->path, (lua_Integer)s->settings.max_response_size);
-    } else if (r->code == CURLE_OPERATION_TIMEDOUT && !r->request_sent) {
+    } else if (r->code == CURLE_OPERATION_TIMEDOUT && r->sends == 0) {
         long limit = s->settings.connect_timeout_ms < s->settings.timeout_ms
                          ? s->settings.connect_timeout_ms : s->settings.timeout_ms;
 
@@ -1240,7 +1260,7 @@ static void logout(lua_State *L, session *s)
     c.credential = SEND_TOKEN;
     c.url = lua_pushfstring(L, "%s/token/logout", s->auth_url);
 
-    exchange(s, &c);
+    exchange(s, &c, 1);
     if (r->code != CURLE_OK)
         session_log(L, s, "debug", "logout failed: %s",
                     r->error[0] != '\0' ? r->error : curl_easy_strerror(r->code));

@@ -4,6 +4,7 @@
 
 #include "transfer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -206,8 +207,10 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 }
 
 /* CURLOPT_PREREQFUNCTION: curl calls it once a connection is ready and just
- * before the request goes out. From here on the server may have received
- * the request, which decides whether a POST may be retried. */
+ * before the request goes out, and again before each send of its own. From
+ * the first call on the server may have received the request, which decides
+ * whether a POST may be retried. Aborts a send past t->max_sends, so that
+ * retry_count bounds libcurl's re-sends too. */
 static int on_request_ready(void *userdata, char *conn_primary_ip, char *conn_local_ip,
                             int conn_primary_port, int conn_local_port)
 {
@@ -217,7 +220,11 @@ static int on_request_ready(void *userdata, char *conn_primary_ip, char *conn_lo
     (void)conn_local_ip;
     (void)conn_primary_port;
     (void)conn_local_port;
-    t->result.request_sent = 1;
+    if (t->result.sends >= t->max_sends) {
+        t->result.resend_stopped = 1;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    t->result.sends++;
     return CURL_PREREQFUNC_OK;
 }
 
@@ -270,8 +277,7 @@ static CURLcode configure(transfer *t, const transfer_settings *settings, const 
      * request again on a new connection. The server may have acted on the
      * first copy, so a POST, which may create something, always gets a
      * connection of its own and is never re-sent behind the caller's back.
-     * NOTE: GET, PUT, PATCH and DELETE keep that behaviour, so one of them
-     * can reach the server once more than retry_count allows. */
+     * GET, PUT, PATCH and DELETE keep that behaviour, within max_sends. */
     if (strcmp(method, "POST") == 0)
         SET(CURLOPT_FRESH_CONNECT, 1L);
 
@@ -335,7 +341,7 @@ static CURLcode drive(transfer *t)
 }
 
 void transfer_run(transfer *t, const transfer_settings *settings, const char *method,
-                  const char *url, const char *body, size_t body_len)
+                  const char *url, const char *body, size_t body_len, int max_sends)
 {
     struct timespec start;
     CURLcode rc;
@@ -343,6 +349,7 @@ void transfer_run(transfer *t, const transfer_settings *settings, const char *me
     memset(&t->result, 0, sizeof t->result);
     t->result.retry_after_ms = -1;
     t->body_limit = settings->max_response_size;
+    t->max_sends = max_sends > 0 ? max_sends : 1;
     transfer_reset_body(t, 0);
     clock_gettime(CLOCK_MONOTONIC, &start);
 
@@ -351,6 +358,13 @@ void transfer_run(transfer *t, const transfer_settings *settings, const char *me
     if (rc == CURLE_OK)
         rc = drive(t);
 
+    /* Only a connection that closed before any response byte makes libcurl
+     * send again, so report what the caller would have seen without it. */
+    if (rc == CURLE_ABORTED_BY_CALLBACK && t->result.resend_stopped) {
+        rc = CURLE_GOT_NOTHING;
+        snprintf(t->result.error, sizeof t->result.error,
+                 "the server closed the connection without a response");
+    }
     t->result.code = rc;
     if (rc == CURLE_FILESIZE_EXCEEDED)
         t->result.too_large = 1;

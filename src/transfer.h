@@ -29,7 +29,9 @@ typedef struct transfer_result {
     long retry_after_ms;     /* Retry-After of the response in ms, -1 when absent */
     int too_large;           /* the body passed the size limit and was aborted */
     int out_of_memory;       /* the body buffer could not grow */
-    int request_sent;        /* at least one byte of the request went out */
+    int sends;               /* times the request went out; libcurl sends it again by itself
+                                when a reused connection closes before any response byte */
+    int resend_stopped;      /* a send past max_sends was stopped */
     int connected;           /* a connection to the server was established */
     long elapsed_ms;         /* wall time of the exchange */
     char error[CURL_ERROR_SIZE]; /* curl's own explanation, may be empty */
@@ -53,6 +55,7 @@ typedef struct transfer {
     size_t body_len;
     size_t body_cap;
     size_t body_limit;
+    int max_sends;              /* sends allowed in the exchange in flight */
     transfer_result result;
 } transfer;
 
@@ -71,10 +74,12 @@ void transfer_set_headers(transfer *t, struct curl_slist *headers);
 
 /* Sends one request and waits for its end, driving the multi handle with
  * curl_multi_perform and curl_multi_poll. body may be NULL (no body). The
- * response ends up in t->body and t->result; never calls Lua, never fails
- * other than through t->result. Connections stay open for the next run. */
+ * request goes out at most max_sends times: a re-send by libcurl beyond
+ * that is stopped and reported as CURLE_GOT_NOTHING. The response ends up
+ * in t->body and t->result; never calls Lua, never fails other than through
+ * t->result. Connections stay open for the next run. */
 void transfer_run(transfer *t, const transfer_settings *settings, const char *method,
-                  const char *url, const char *body, size_t body_len);
+                  const char *url, const char *body, size_t body_len, int max_sends);
 
 /* Empties the response body. Overwrites it first when sensitive is set
  * (login and refresh responses carry the token), and frees a large buffer so

@@ -45,7 +45,8 @@ local CALLS = {
 -- "close" on a kept-alive connection: curl itself sends the request again,
 -- once, on a new connection when a reused one closes before any response
 -- byte (it cannot tell this from a server that dropped an idle connection).
--- So an idempotent call meets the fault 1 + 1 + retry_count times. A POST
+-- That send counts against retry_count like the session's own retries, so
+-- an idempotent call still meets the fault 1 + retry_count times. A POST
 -- always opens a new connection, so curl never re-sends it.
 local FAULTS = {
   { name = "503", fault = { kind = "status", status = 503 }, error_kind = "http", status = 503, sent = 3 },
@@ -53,7 +54,7 @@ local FAULTS = {
   { name = "504", fault = { kind = "status", status = 504 }, error_kind = "http", status = 504, sent = 3 },
   { name = "500", fault = { kind = "status", status = 500 }, error_kind = "http", status = 500, sent = 1 },
   { name = "delay", fault = { kind = "delay", seconds = 1.5 }, error_kind = "timeout", sent = 3 },
-  { name = "close", fault = { kind = "close" }, error_kind = "network", sent = 4 },
+  { name = "close", fault = { kind = "close" }, error_kind = "network", sent = 3 },
   { name = "close_mid_body", fault = { kind = "close_mid_body" }, error_kind = "network", sent = 3 },
   { name = "bad_json", fault = { kind = "bad_json" }, error_kind = "http", status = 200, sent = 1 },
 }
@@ -164,6 +165,45 @@ describe("session retries", function()
       "warn retrying GET /integrations/connections after 503 (attempt 3 of 3) in 0.02 s",
     }, warnings(lines))
     session:close()
+  end)
+
+  describe("a reused connection that closes", function()
+    it("counts curl's own re-send as a retry", function()
+      local session, lines = logged_in_session()
+      emulator:fault({ method = "GET", path = "/2/0/integrations/connections", count = 1, kind = "close" })
+      local response = session:request("GET", "/integrations/connections")
+      assert.are.equal(200, response.status.code)
+      assert.are.equal(2, count_requests("GET", "/integrations/connections"))
+      assert.are.same({ "warn retried GET /integrations/connections at once on a new connection because "
+        .. "the reused one closed without a response (attempt 2 of 3)" }, warnings(lines))
+      session:close()
+    end)
+
+    it("is sent once when retry_count is 0", function()
+      local session, lines = logged_in_session({ retry_count = 0 })
+      emulator:fault({ method = "GET", path = "/2/0/integrations/connections", count = 2, kind = "close" })
+      local err = catch(session.request, session, "GET", "/integrations/connections")
+      assert.are.equal("network", err.kind)
+      assert.are.equal("request (GET /integrations/connections) failed: the server closed the connection "
+        .. "without a response", err.message)
+      assert.are.equal(1, count_requests("GET", "/integrations/connections"))
+      assert.are.same({}, warnings(lines))
+      session:close()
+    end)
+
+    it("is sent retry_count + 1 times in all", function()
+      local session, lines = logged_in_session({ retry_count = 3 })
+      emulator:fault({ method = "PUT", path = "/2/0" .. CALLS.idempotent_write.path, count = 10, kind = "close" })
+      local err = catch(session.request, session, "PUT", CALLS.idempotent_write.path, "{}")
+      assert.are.equal("network", err.kind)
+      assert.are.equal(4, count_requests("PUT", CALLS.idempotent_write.path))
+      local warned = warnings(lines)
+      assert.are.equal(3, #warned)
+      assert.matches("%(attempt 2 of 4%)$", warned[1])
+      assert.matches("%(attempt 3 of 4%) in 0.01 s$", warned[2])
+      assert.matches("%(attempt 4 of 4%)", warned[3])
+      session:close()
+    end)
   end)
 
   it("honours retry_count", function()
