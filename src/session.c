@@ -832,11 +832,35 @@ static int is_idempotent(const char *method)
            || strcmp(method, "DELETE") == 0 || strcmp(method, "PATCH") == 0;
 }
 
+/* Returns 1 for a failure that a later attempt may not meet: no
+ * connection, a connection or TLS handshake that broke, or a timeout. */
+static int is_transient_failure(CURLcode code)
+{
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Decides whether the outcome in r may be retried and, if so, writes why
- * into reason ("503", "a timeout"). A POST is retried only when it provably
- * never reached the server: a failed name lookup or connect, a connect
- * timeout before the request went out, or a 429 (the server rejected it
- * unread). Everything else that may have reached it is raised. */
+ * into reason ("503", "a timeout"). A 429 is retried for every method,
+ * because the server rejected the request unread. A 502, 503 or 504, and a
+ * transient failure after the request went out, are retried only for the
+ * idempotent methods. A POST is retried only when it provably never reached
+ * the server: a transient failure before libcurl sent it (a failed name
+ * lookup, connect or TLS handshake, or a connect timeout). */
 static int retry_reason(const call *c, const transfer_result *r, char *reason, size_t n)
 {
     int idempotent = is_idempotent(c->method);
@@ -849,35 +873,15 @@ static int retry_reason(const call *c, const transfer_result *r, char *reason, s
         }
         return 0;
     }
-    if (r->too_large || r->out_of_memory)
+    if (r->too_large || r->out_of_memory || !is_transient_failure(r->code))
         return 0;
 
-    switch (r->code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
+    if (r->code == CURLE_OPERATION_TIMEDOUT)
+        snprintf(reason, n, "%s", r->sends == 0 ? "a connect timeout" : "a timeout");
+    else
         snprintf(reason, n, "a connection failure (%s)",
                  r->error[0] != '\0' ? r->error : curl_easy_strerror(r->code));
-        return 1;
-    case CURLE_OPERATION_TIMEDOUT:
-        if (r->sends == 0) {
-            snprintf(reason, n, "a connect timeout");
-            return 1;
-        }
-        snprintf(reason, n, "a timeout");
-        return idempotent;
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        snprintf(reason, n, "a connection failure (%s)",
-                 r->error[0] != '\0' ? r->error : curl_easy_strerror(r->code));
-        return idempotent;
-    default:
-        return 0;
-    }
+    return r->sends == 0 || idempotent;
 }
 
 /* Returns the wait in seconds before retry number retries_done + 1. */

@@ -33,8 +33,12 @@ local function long_page()
   return "<html>" .. string.rep("a", 193) .. "\195\169" .. string.rep("b", 400) .. "</html>"
 end
 
+-- Connections the hang-up listener accepted and closed.
+local hangups = 0
+
 -- Returns status, extra header lines and body for a path.
 local function route(path)
+  if path == "/hangups" then return 200, {}, string.format('{"hangups":%d}', hangups) end
   if path == "/token/authenticate" then return 201, {}, login_body() end
   if path == "/token/refresh" then return 200, {}, login_body() end
   if path == "/token/logout" then return 204, {}, "" end
@@ -64,8 +68,20 @@ local served = 0
 local server = uv.new_tcp()
 assert(server:bind("127.0.0.1", 0))
 
+-- Closes every connection as soon as it is accepted, so an https client
+-- fails its TLS handshake before it can send a request.
+local hangup_server = uv.new_tcp()
+assert(hangup_server:bind("127.0.0.1", 0))
+hangup_server:listen(16, function()
+  local client = uv.new_tcp()
+  hangup_server:accept(client)
+  hangups = hangups + 1
+  client:close()
+end)
+
 local function stop()
   server:close()
+  hangup_server:close()
   uv.stop()
 end
 
@@ -121,7 +137,8 @@ end)
 
 local timer = uv.new_timer()
 timer:start(LIFETIME * 1000, 0, stop)
-io.stdout:write(string.format("http://127.0.0.1:%d\n", server:getsockname().port))
+io.stdout:write(string.format("http://127.0.0.1:%d %d\n", server:getsockname().port,
+  hangup_server:getsockname().port))
 io.stdout:flush()
 uv.run()
 ]==]
@@ -130,8 +147,10 @@ local MAX_REQUESTS = 500
 local LIFETIME = 300
 
 -- Starts the server and returns a handle with url (its base URL),
--- cloudworks_url (url .. "/2/0") and stop(). options.max_requests and
--- options.lifetime (seconds) raise the limits for long specs.
+-- cloudworks_url (url .. "/2/0"), hangup_url (a listener that closes every
+-- connection at once; GET url .. "/hangups" returns how many it closed) and
+-- stop(). options.max_requests and options.lifetime (seconds) raise the
+-- limits for long specs.
 function fixture.start(options)
   options = options or {}
   local script = os.tmpname()
@@ -166,8 +185,10 @@ function fixture.start(options)
   -- The child has loaded the script once it printed its URL.
   os.remove(script)
 
-  handle.url = assert(output:match("^(http://127%.0%.0%.1:%d+)\n"), "the fixture server printed no URL")
+  local url, hangup_port = output:match("^(http://127%.0%.0%.1:%d+) (%d+)\n")
+  handle.url = assert(url, "the fixture server printed no URL")
   handle.cloudworks_url = handle.url .. "/2/0"
+  handle.hangup_url = "https://127.0.0.1:" .. hangup_port
   function handle.stop()
     if not handle.exited then
       process:kill("sigterm")

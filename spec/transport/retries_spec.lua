@@ -3,6 +3,7 @@
 -- waits; timeouts; connection failures.
 local core = require("anaplan.core")
 local emulator_module = require("anaplan.emulator")
+local fixture_server = require("transport.fixture_server")
 local uv = require("luv")
 
 local USER_EMAIL = "dev@example.com"
@@ -292,6 +293,49 @@ describe("session retries", function()
       assert.are.equal(2, #warned)
       assert.matches("^warn retrying POST /integrations/connections after a connection failure", warned[1])
       session:close()
+    end)
+
+    describe("in the TLS handshake", function()
+      local fixture
+
+      setup(function()
+        fixture = fixture_server.start()
+      end)
+
+      teardown(function()
+        fixture.stop()
+      end)
+
+      -- Returns how many connections the fixture's hang-up listener closed.
+      local function hangups()
+        local counter = core.session({ token = "retries-spec-token", auth_url = fixture.url,
+          cloudworks_url = fixture.url })
+        local count = counter:request("GET", "/hangups").hangups
+        counter:close()
+        return count
+      end
+
+      for _, call_name in ipairs({ "read", "create" }) do
+        local call = CALLS[call_name]
+        it("retries a " .. call_name .. " that was never sent", function()
+          local lines = {}
+          local session = core.session({ token = "retries-spec-token", auth_url = fixture.url,
+            cloudworks_url = fixture.hangup_url .. "/2/0", backoff = 0.01, timeout = 5, log_level = "debug",
+            logger = function(level, message)
+              lines[#lines + 1] = level .. " " .. message
+            end })
+          local before = hangups()
+
+          local err = catch(session.request, session, call.method, call.path, call.body)
+          assert.are.equal("network", err.kind)
+          assert.are.equal(3, hangups() - before)
+          local warned = warnings(lines)
+          assert.are.equal(2, #warned)
+          assert.matches("^warn retrying " .. call.method .. " " .. call.path
+            .. " after a connection failure %(.+%) %(attempt 2 of 3%) in 0.01 s$", warned[1])
+          session:close()
+        end)
+      end
     end)
 
     it("raises network when the login cannot connect", function()
