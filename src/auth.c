@@ -97,10 +97,28 @@ int auth_token_text_valid(const char *s, size_t len)
 
 int auth_set_basic(auth_state *a, const char *user_email, const char *password)
 {
+    size_t email_len, password_len, pair_len;
+    char *pair;
+
     a->kind = AUTH_BASIC;
     a->user_email = copy_string(user_email);
     a->password = copy_string(password);
-    return a->user_email != NULL && a->password != NULL ? 0 : -1;
+    if (a->user_email == NULL || a->password == NULL)
+        return -1;
+
+    email_len = strlen(user_email);
+    password_len = strlen(password);
+    pair_len = email_len + 1 + password_len;
+    pair = malloc(pair_len + 1);
+    if (pair == NULL)
+        return -1;
+    memcpy(pair, user_email, email_len);
+    pair[email_len] = ':';
+    memcpy(pair + email_len + 1, password, password_len + 1);
+    a->basic_credential = base64_encode((const unsigned char *)pair, pair_len);
+    OPENSSL_cleanse(pair, pair_len);
+    free(pair);
+    return a->basic_credential != NULL ? 0 : -1;
 }
 
 int auth_set_token(auth_state *a, const char *token)
@@ -365,31 +383,14 @@ static struct curl_slist *append_secret_line(struct curl_slist *headers, char *l
 struct curl_slist *auth_append_login_header(struct curl_slist *headers, const auth_state *a)
 {
     static const char prefix[] = "Authorization: Basic ";
-    char *pair, *encoded, *line;
-    size_t email_len, password_len, pair_len;
+    char *line;
 
     if (a->kind == AUTH_CERTIFICATE)
         return curl_slist_append(headers, a->certificate_header);
-    if (a->kind != AUTH_BASIC)
+    if (a->kind != AUTH_BASIC || a->basic_credential == NULL)
         return NULL;
 
-    email_len = strlen(a->user_email);
-    password_len = strlen(a->password);
-    pair_len = email_len + 1 + password_len;
-    pair = malloc(pair_len + 1);
-    if (pair == NULL)
-        return NULL;
-    memcpy(pair, a->user_email, email_len);
-    pair[email_len] = ':';
-    memcpy(pair + email_len + 1, a->password, password_len + 1);
-    encoded = base64_encode((const unsigned char *)pair, pair_len);
-    OPENSSL_cleanse(pair, pair_len);
-    free(pair);
-    if (encoded == NULL)
-        return NULL;
-
-    line = concatenate(prefix, encoded);
-    free_secret(encoded);
+    line = concatenate(prefix, a->basic_credential);
     if (line == NULL)
         return NULL;
     return append_secret_line(headers, line);
@@ -406,6 +407,41 @@ struct curl_slist *auth_append_token_header(struct curl_slist *headers, const au
     if (line == NULL)
         return NULL;
     return append_secret_line(headers, line);
+}
+
+/* ------------------------------------------------------------ redaction */
+
+/* Replaces each copy of secret in text[0..*len) with "***" (or as many
+ * stars as the secret has bytes, when it has fewer than three). */
+static void mask_secret(char *text, size_t *len, const char *secret)
+{
+    static const char stars[] = "***";
+    size_t n = secret != NULL ? strlen(secret) : 0;
+    size_t mask_len = n < sizeof stars - 1 ? n : sizeof stars - 1;
+    size_t i = 0;
+
+    if (n == 0)
+        return;
+    while (i + n <= *len) {
+        if (memcmp(text + i, secret, n) != 0) {
+            i++;
+            continue;
+        }
+        memcpy(text + i, stars, mask_len);
+        memmove(text + i + mask_len, text + i + n, *len - i - n);
+        *len -= n - mask_len;
+        i += mask_len;
+    }
+    text[*len] = '\0';
+}
+
+void auth_redact(const auth_state *a, char *text, size_t *len)
+{
+    /* The password last: it is the shortest, and masking it inside a
+     * longer secret first would leave the rest of that secret in place. */
+    mask_secret(text, len, a->basic_credential);
+    mask_secret(text, len, a->token);
+    mask_secret(text, len, a->password);
 }
 
 /* ----------------------------------------------------- certificate body */
@@ -530,6 +566,8 @@ void auth_free(auth_state *a)
     a->user_email = NULL;
     free_secret(a->password);
     a->password = NULL;
+    free_secret(a->basic_credential);
+    a->basic_credential = NULL;
     free(a->certificate_header);
     a->certificate_header = NULL;
     free(a->certificate_subject);

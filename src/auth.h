@@ -35,6 +35,7 @@ typedef struct auth_state {
     auth_kind kind;
     char *user_email;           /* basic login; not a secret */
     char *password;             /* basic login; secret */
+    char *basic_credential;     /* base64 of "user_email:password", sent after "Basic "; secret */
     char *certificate_header;   /* "Authorization: CACertificate <base64 of the PEM certificates>" */
     char *certificate_subject;  /* one-line subject of the first certificate, for messages */
     EVP_PKEY *private_key;      /* certificate login; secret, freed by EVP_PKEY_free */
@@ -45,7 +46,8 @@ typedef struct auth_state {
     double refresh_at;          /* monotonic time (s) from which a refresh is due */
 } auth_state;
 
-/* Copies the basic credentials. Returns 0, or -1 when out of memory. */
+/* Copies the basic credentials and encodes the Basic credential from them.
+ * Returns 0, or -1 when out of memory. */
 int auth_set_basic(auth_state *a, const char *user_email, const char *password);
 
 /* Copies a token the user holds. Returns 0, or -1 when out of memory. */
@@ -96,6 +98,13 @@ void auth_forget_token(auth_state *a);
 
 /* Overwrites and frees every credential. Safe on a zeroed state. */
 void auth_free(auth_state *a);
+
+/* Replaces every copy of a secret that a holds (the password, the Basic
+ * credential, the token) in text[0..*len) with "***" and shortens *len to
+ * match, keeping text NUL-terminated. Used on response bodies before they
+ * go into an error object, since a server or proxy page may echo the
+ * request's Authorization header. Never allocates. */
+void auth_redact(const auth_state *a, char *text, size_t *len);
 
 /* Returns "basic", "certificate", "token" or "none". */
 const char *auth_kind_name(auth_kind kind);

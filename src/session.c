@@ -1007,6 +1007,14 @@ static int raise_transfer_error(lua_State *L, session *s, const call *c)
     return lua_error(L);
 }
 
+/* Masks the session's secrets in the response body, which is about to go
+ * into an error object. */
+static void redact_body(session *s)
+{
+    if (s->transfer.body != NULL)
+        auth_redact(&s->auth, s->transfer.body, &s->transfer.body_len);
+}
+
 /* Pushes an error of the given kind for the HTTP response in s->transfer:
  * "<lead>: HTTP <status> <message>", where the message comes from the
  * envelope (status.message, or the auth API's statusMessage) or else from
@@ -1015,15 +1023,20 @@ static void push_response_error(lua_State *L, session *s, const call *c, const c
                               const char *lead)
 {
     const transfer_result *r = &s->transfer.result;
-    const char *body = s->transfer.body != NULL ? s->transfer.body : "";
-    size_t len = s->transfer.body_len;
+    const char *body;
+    size_t len;
     int base = lua_gettop(L);
-    int has_body = len > 0 && !transfer_is_blank(body, len);
-    int is_json = has_body && transfer_decode_json(L, body, len);
+    int has_body, is_json;
     const char *api_message = NULL;
     lua_Integer code = 0;
     int has_code = 0;
     int excerpt = 0;
+
+    redact_body(s);
+    body = s->transfer.body != NULL ? s->transfer.body : "";
+    len = s->transfer.body_len;
+    has_body = len > 0 && !transfer_is_blank(body, len);
+    is_json = has_body && transfer_decode_json(L, body, len);
 
     if (is_json && lua_istable(L, -1)) {
         int envelope = lua_gettop(L);
@@ -1289,6 +1302,7 @@ static void push_success(lua_State *L, session *s, const call *c, int raw)
     } else if (t->body_len == 0 || transfer_is_blank(body, t->body_len)) {
         lua_newtable(L);
     } else if (!transfer_decode_json(L, body, t->body_len)) {
+        redact_body(s);
         push_lead(L, c);
         transfer_push_excerpt(L, body, t->body_len);
         errors_push(L, "http", "%s: HTTP %d returned a body that is not JSON: %s",

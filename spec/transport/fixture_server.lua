@@ -28,6 +28,31 @@ local function login_body()
     .. '"tokenInfo":{"tokenValue":"%s","expiresAt":%d,"refreshTokenId":"r-1"}}', ISSUED_TOKEN, expires_at)
 end
 
+local BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+local function base64_decode(text)
+  local bits = text:gsub("[^%w+/]", ""):gsub(".", function(c)
+    local value = BASE64:find(c, 1, true) - 1
+    local out = ""
+    for i = 5, 0, -1 do
+      out = out .. (value >> i & 1)
+    end
+    return out
+  end)
+  return (bits:gsub("%d%d%d%d%d%d%d%d", function(byte) return string.char(tonumber(byte, 2)) end))
+end
+
+-- Returns what a careless server might echo from the request: the
+-- Authorization header and, for Basic, the decoded user:password pair.
+local function echo_of(head)
+  local authorization = head:match("\r\n[Aa]uthorization: ([^\r\n]*)") or "(none)"
+  local basic = authorization:match("^Basic (.+)$")
+  if basic then
+    return "Authorization: " .. authorization .. "; credentials " .. base64_decode(basic)
+  end
+  return "Authorization: " .. authorization
+end
+
 local function long_page()
   -- 199 ASCII bytes then "é" (2 bytes), so a 200-byte cut splits the "é".
   return "<html>" .. string.rep("a", 193) .. "\195\169" .. string.rep("b", 400) .. "</html>"
@@ -36,8 +61,17 @@ end
 -- Connections the hang-up listener accepted and closed.
 local hangups = 0
 
--- Returns status, extra header lines and body for a path.
-local function route(path)
+-- Returns status, extra header lines and body for a path; head is the
+-- request line and headers.
+local function route(path, head)
+  if path == "/echo/token/authenticate" then
+    return 401, {}, string.format('{"status":"FAILURE_BAD_CREDENTIAL","statusMessage":"%s"}', echo_of(head))
+  end
+  if path == "/2/0/echo-json" then return 400, {}, json_envelope(400, echo_of(head)) end
+  if path == "/2/0/echo-page" then
+    return 400, { "Content-Type: text/html" }, "<p>" .. echo_of(head) .. "</p>"
+  end
+  if path == "/2/0/echo-ok" then return 200, { "Content-Type: text/html" }, "<p>" .. echo_of(head) .. "</p>" end
   if path == "/hangups" then return 200, {}, string.format('{"hangups":%d}', hangups) end
   if path == "/token/authenticate" then return 201, {}, login_body() end
   if path == "/token/refresh" then return 200, {}, login_body() end
@@ -85,7 +119,7 @@ local function stop()
   uv.stop()
 end
 
-local function respond(client, path)
+local function respond(client, path, head)
   if path == "/2/0/chunked" then
     local chunk = string.rep("x", 1000)
     local parts = { "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" }
@@ -96,7 +130,7 @@ local function respond(client, path)
     client:write(table.concat(parts))
     return
   end
-  local status, headers, body = route(path)
+  local status, headers, body = route(path, head)
   local head = { string.format("HTTP/1.1 %d %s", status, REASONS[status] or "Status") }
   for _, line in ipairs(headers) do
     head[#head + 1] = line
@@ -124,9 +158,10 @@ server:listen(16, function()
       local length = tonumber(buffer:sub(1, head_end):lower():match("\r\ncontent%-length: *(%d+)")) or 0
       if #buffer < head_end + 3 + length then return end
       local path = buffer:match("^%u+ ([^ ?]+)")
+      local head = buffer:sub(1, head_end + 1)
       buffer = buffer:sub(head_end + 4 + length)
       served = served + 1
-      respond(client, path)
+      respond(client, path, head)
       if served >= MAX_REQUESTS then
         stop()
         return

@@ -4,6 +4,7 @@
 -- one list, and every error and tostring text goes into another.
 local core = require("anaplan.core")
 local cjson = require("cjson")
+local emulator_auth = require("anaplan.emulator.auth")
 local emulator_module = require("anaplan.emulator")
 local fixture_server = require("transport.fixture_server")
 
@@ -80,7 +81,8 @@ describe("secrets", function()
       .. " -out " .. encrypted_key_path)
 
     texts = {}
-    secrets = { PASSWORD, GIVEN_TOKEN, KEY_PASSWORD, SAS_TOKEN, fixture_server.ISSUED_TOKEN }
+    secrets = { PASSWORD, GIVEN_TOKEN, KEY_PASSWORD, SAS_TOKEN, fixture_server.ISSUED_TOKEN,
+      emulator_auth.base64_encode(USER_EMAIL .. ":" .. PASSWORD) }
     for _, path in ipairs({ key_path, encrypted_key_path }) do
       for line in read_file(path):gmatch("[^\n]+") do
         if not line:find("-----", 1, true) then
@@ -158,6 +160,40 @@ describe("secrets", function()
     err = collect_error(session.request, session, "POST", "/integrations/connections", body)
     assert.are.equal("timeout", err.kind)
     session:close()
+  end)
+
+  describe("echoed by a server", function()
+    it("are masked in a JSON error message", function()
+      local session = session_for({ user_email = USER_EMAIL, password = PASSWORD, auth_url = fixture.url,
+        cloudworks_url = fixture.cloudworks_url })
+      local err = collect_error(session.request, session, "GET", "/echo-json")
+      assert.are.equal("http", err.kind)
+      assert.are.equal("request (GET /echo-json) failed: HTTP 400 Authorization: AnaplanAuthToken ***",
+        err.message)
+      assert.are.equal("Authorization: AnaplanAuthToken ***", err.api_message)
+      session:close()
+    end)
+
+    it("are masked in an error page excerpt", function()
+      local session = session_for({ token = GIVEN_TOKEN, auth_url = fixture.url,
+        cloudworks_url = fixture.cloudworks_url })
+      local err = collect_error(session.request, session, "GET", "/echo-page")
+      assert.are.equal("http", err.kind)
+      assert.are.equal("<p>Authorization: AnaplanAuthToken ***</p>", err.body_excerpt)
+      err = collect_error(session.request, session, "GET", "/echo-ok")
+      assert.are.equal("http", err.kind)
+      assert.are.equal("<p>Authorization: AnaplanAuthToken ***</p>", err.body_excerpt)
+      session:close()
+    end)
+
+    it("are masked in a failed login", function()
+      local session = session_for({ user_email = USER_EMAIL, password = PASSWORD,
+        auth_url = fixture.url .. "/echo", cloudworks_url = fixture.cloudworks_url })
+      local err = collect_error(session.request, session, "GET", "/numbers")
+      assert.are.equal("auth", err.kind)
+      assert.are.equal("Authorization: Basic ***; credentials " .. USER_EMAIL .. ":***", err.api_message)
+      session:close()
+    end)
   end)
 
   it("appear in none of the collected texts", function()
