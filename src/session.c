@@ -1432,12 +1432,15 @@ static int session_close(lua_State *L)
 }
 
 /* __gc: frees without logging out, since a finalizer should not block on
- * the network. */
+ * the network. Does nothing while a call is in flight: the collector cannot
+ * run it then (the session is on the stack), so only a logger calling the
+ * metamethod by hand can, and freeing would pull the session from under the
+ * call. */
 static int session_gc(lua_State *L)
 {
     session *s = luaL_checkudata(L, 1, ANAPLAN_SESSION_MT);
 
-    if (!s->closed)
+    if (!s->closed && !s->busy)
         session_release(L, s);
     return 0;
 }

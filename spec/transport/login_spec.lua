@@ -316,6 +316,22 @@ describe("session login", function()
       session:close()
     end)
 
+    it("stops a logger from finalizing the client", function()
+      local session
+      local finalized = 0
+      session = new_session({ log_level = "debug", logger = function()
+        getmetatable(session).__gc(session)
+        finalized = finalized + 1
+      end })
+      assert.are.equal(200, session:request("GET", "/integrations/connections").status.code)
+      assert.is_true(finalized > 0)
+      assert.are.equal(200, session:request("GET", "/integrations/connections").status.code)
+      assert.are.same({ "POST /token/authenticate", "GET " .. CONNECTIONS, "GET " .. CONNECTIONS },
+        request_lines(emulator))
+      session:close()
+      assert.are.equal("anaplan.Session (closed)", tostring(session))
+    end)
+
     it("stops a logger from calling the client", function()
       local session
       local errors = {}
