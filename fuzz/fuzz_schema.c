@@ -1079,6 +1079,17 @@ static const char *describe(lua_State *L, int idx)
     return luaL_tolstring(L, idx, NULL);
 }
 
+/* Prints what validate made of the input when FUZZ_SCHEMA_TRACE is set, so
+ * that a maintainer can see which seeds pass and why others fail. */
+static void trace_validate(lua_State *L, int model, int validated, int result)
+{
+    if (getenv("FUZZ_SCHEMA_TRACE") == NULL)
+        return;
+    fprintf(stderr, "%s: %s\n", lua_tostring(L, model),
+            validated ? "valid" : describe(L, result));
+    lua_settop(L, result);
+}
+
 static void check_model_calls(lua_State *L, int model, int value)
 {
     int validated, encoded;
@@ -1086,6 +1097,7 @@ static void check_model_calls(lua_State *L, int model, int value)
 
     validated = call_model_function(L, "validate", model, value);
     validate_result = lua_gettop(L);
+    trace_validate(L, model, validated, validate_result);
     if (!validated)
         check_error_object(L, "validate raised something other than an SDK error");
     else if (!lua_istable(L, validate_result))

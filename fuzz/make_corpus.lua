@@ -265,7 +265,7 @@ local seeds = {
     modelId = model_id,
     processId = "118000000002",
   }),
-  daily_schedule = seed("ScheduleInput", "hex32", {
+  daily_schedule = seed("ScheduleRequest", "hex32", {
     integrationId = integration,
     schedule = {
       name = "seed-daily",
@@ -277,16 +277,32 @@ local seeds = {
     },
   }),
   weekly_schedule = seed("ScheduleInput", "hex32", {
-    integration_id = integration,
-    schedule = {
-      name = "seed-weekly",
-      type = "weekly",
-      timezone = "America/New_York",
-      time = "23:59",
-      days_of_week = { 0, 3, 6 },
-      repeat_every = 2,
-      start_date = "2026-02-28",
-    },
+    name = "seed-weekly",
+    type = "weekly",
+    timezone = "America/New_York",
+    time = "23:59",
+    days_of_week = { 0, 3, 6 },
+    start_date = "2026-02-28",
+  }),
+  hourly_schedule = seed("ScheduleInput", "hex32", {
+    name = "seed-hourly",
+    type = "hourly",
+    timezone = "Asia/Tokyo",
+    fromTime = "08:00",
+    toTime = "18:00",
+    daysOfWeek = { 1, 2, 3, 4, 5 },
+    repeatEvery = 3,
+    startDate = "2028-02-29",
+    endDate = "2028-02-29",
+  }),
+  monthly_relative_schedule = seed("ScheduleInput", "hex32", {
+    name = "seed-monthly",
+    type = "monthly_relative_weekday",
+    timezone = "Europe/London",
+    time = "12:00",
+    dayOfWeek = 5,
+    repeatEvery = 1,
+    startDate = "2026-03-01",
   }),
   notification = seed("NotificationInput", "hex32", {
     integrationIds = { integration },
@@ -322,13 +338,21 @@ local seeds = {
   }),
   integral_float = seed("AnaplanTarget", "numeric", { type = "Anaplan", actionId = 112000000001.0, fileId = 3.5 }),
   integer_extremes = seed("ScheduleInput", "numeric", {
-    integrationId = integration,
-    schedule = {
-      type = "monthly_specific_day",
-      time = "00:00",
-      dayOfMonth = integer_edge("max"),
-      repeatEvery = integer_edge("min"),
-      startDate = "2026-02-29",
+    name = "seed-extremes",
+    type = "monthly_specific_day",
+    timezone = "Europe/London",
+    time = "24:00",
+    dayOfMonth = integer_edge("max"),
+    repeatEvery = integer_edge("min"),
+    startDate = "2026-02-29",
+    endDate = "2025-12-31",
+  }),
+  flow_cycle = seed("FlowInput", "hex32", {
+    name = "seed-flow-cycle",
+    steps = {
+      { type = "Integration", referrer = integration, dependsOn = { integration2 } },
+      { type = "Integration", referrer = integration2, dependsOn = { integration } },
+      { type = "Integration", referrer = user, dependsOn = { user } },
     },
   }),
   huge_name = seed("AzureBlobConnectionInput", "hex32", {
@@ -336,6 +360,12 @@ local seeds = {
     storageAccountName = "seedstorage",
     containerName = "seed-container",
     sasToken = huge(2, 0x73, 0x80),
+  }),
+  huge_valid_name = seed("AzureBlobConnectionInput", "hex32", {
+    name = huge(32, 0x6e, 0x65),
+    storageAccountName = "seedstorage",
+    containerName = "seed-container",
+    sasToken = huge(1, 0x74, 0x7a),
   }),
   invalid_utf8 = seed("AzureBlobConnectionInput", "hex32", {
     name = "bad \xc3\x28 \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf",
