@@ -1099,6 +1099,17 @@ static const char *push_lead(lua_State *L, const call *c)
 
 /* ----------------------------------------------------------------- login */
 
+/* Returns an expiresAt value (epoch ms) as an integer, or 0 (unknown) when
+ * it is not positive or lies past 2^53, the largest that JSON carries
+ * exactly. Converting a double outside the range of long long would be
+ * undefined behaviour. */
+static long long read_expires_at(lua_Number ms)
+{
+    if (!(ms > 0 && ms <= 9007199254740992.0))
+        return 0;
+    return (long long)ms;
+}
+
 /* Reads tokenInfo from the JSON response in s->transfer and stores the token
  * (a refresh response without tokenValue keeps the current token). Returns 0,
  * or -1 when the response contains no usable token. Overwrites the response. */
@@ -1117,7 +1128,7 @@ static int store_token_from_response(lua_State *L, session *s)
         if (lua_getfield(L, -1, "tokenValue") == LUA_TSTRING)
             value = lua_tolstring(L, -1, &value_len);
         if (lua_getfield(L, -2, "expiresAt") == LUA_TNUMBER)
-            expires_at_ms = (long long)lua_tonumber(L, -1);
+            expires_at_ms = read_expires_at(lua_tonumber(L, -1));
     }
 
     if (value == NULL && s->auth.token != NULL && s->auth.token_from_login) {

@@ -22,10 +22,12 @@ local function json_envelope(code, message)
   return string.format('{"status":{"code":%d,"message":"%s"}}', code, message)
 end
 
-local function login_body()
-  local expires_at = math.floor((os.time() + 3600) * 1000)
+-- expires_at is the JSON text of tokenInfo.expiresAt; an hour from now by
+-- default.
+local function login_body(expires_at)
+  expires_at = expires_at or string.format("%d", math.floor((os.time() + 3600) * 1000))
   return string.format('{"status":"SUCCESS","statusMessage":"Login successful",'
-    .. '"tokenInfo":{"tokenValue":"%s","expiresAt":%d,"refreshTokenId":"r-1"}}', ISSUED_TOKEN, expires_at)
+    .. '"tokenInfo":{"tokenValue":"%s","expiresAt":%s,"refreshTokenId":"r-1"}}', ISSUED_TOKEN, expires_at)
 end
 
 local BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -74,6 +76,8 @@ local function route(path, head)
   if path == "/2/0/echo-ok" then return 200, { "Content-Type: text/html" }, "<p>" .. echo_of(head) .. "</p>" end
   if path == "/hangups" then return 200, {}, string.format('{"hangups":%d}', hangups) end
   if path == "/token/authenticate" then return 201, {}, login_body() end
+  if path == "/huge-expiry/token/authenticate" then return 201, {}, login_body("1e300") end
+  if path == "/negative-expiry/token/authenticate" then return 201, {}, login_body("-1e300") end
   if path == "/token/refresh" then return 200, {}, login_body() end
   if path == "/token/logout" then return 204, {}, "" end
   if path == "/2/0/numbers" then

@@ -246,6 +246,19 @@ describe("session responses", function()
     end)
   end)
 
+  describe("login response", function()
+    for _, prefix in ipairs({ "/huge-expiry", "/negative-expiry" }) do
+      it("ignores an expiresAt out of range (" .. prefix .. ")", function()
+        local session = fixture_session({ auth_url = fixture.url .. prefix })
+        assert.are.equal(3, session:request("GET", "/numbers").small)
+        local info = session:token_info()
+        assert.is_true(info.has_token)
+        assert.is_nil(info.expiresAt)
+        session:close()
+      end)
+    end
+  end)
+
   describe("request", function()
     it("rejects an unknown method", function()
       local session = fixture_session()
