@@ -38,6 +38,8 @@ local SCENARIOS = {
   { "new_session", "core.session" },
   { "certificate_login", "a certificate session's first call" },
   { "rejected_options", "core.session with bad options" },
+  { "refresh_due", "a call that refreshes the token" },
+  { "expired", "a call that logs in after expiry" },
   { "json_error", "an HTTP error with a JSON envelope" },
   { "page_error", "an HTTP error with an HTML page" },
   { "not_json", "a 200 whose body is not JSON" },

@@ -119,6 +119,28 @@ local scenarios = {
     expect = expect_kind("validation"),
     after = function() end,
   },
+  -- A 60 ms token is due for a refresh once 45 ms have passed. A slow run
+  -- may find it expired instead, which sends a new login: both paths count.
+  refresh_due = {
+    prepare = function()
+      local session = logged_in_session({ auth_url = base_url .. "/short-expiry" })
+      core.sleep(0.05)
+      return session
+    end,
+    run = function(session) return session:request("GET", "/numbers") end,
+    expect = expect_success,
+    after = check_usable,
+  },
+  expired = {
+    prepare = function()
+      local session = logged_in_session({ auth_url = base_url .. "/short-expiry" })
+      core.sleep(0.07)
+      return session
+    end,
+    run = function(session) return session:request("GET", "/numbers") end,
+    expect = expect_success,
+    after = check_usable,
+  },
   json_error = {
     prepare = logged_in_session,
     run = function(session) return session:request("GET", "/json-404") end,

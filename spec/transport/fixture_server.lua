@@ -18,6 +18,9 @@ local uv = require("luv")
 local ISSUED_TOKEN, MAX_REQUESTS, LIFETIME = ...
 MAX_REQUESTS, LIFETIME = tonumber(MAX_REQUESTS), tonumber(LIFETIME)
 
+-- Lifetime of the tokens that the /short-expiry login and refresh issue.
+local SHORT_LIFETIME_MS = 60
+
 local function json_envelope(code, message)
   return string.format('{"status":{"code":%d,"message":"%s"}}', code, message)
 end
@@ -76,6 +79,10 @@ local function route(path, head)
   if path == "/2/0/echo-ok" then return 200, { "Content-Type: text/html" }, "<p>" .. echo_of(head) .. "</p>" end
   if path == "/hangups" then return 200, {}, string.format('{"hangups":%d}', hangups) end
   if path == "/token/authenticate" then return 201, {}, login_body() end
+  if path == "/short-expiry/token/authenticate" or path == "/short-expiry/token/refresh" then
+    local seconds, microseconds = uv.gettimeofday()
+    return 201, {}, login_body(string.format("%d", seconds * 1000 + microseconds // 1000 + SHORT_LIFETIME_MS))
+  end
   if path == "/huge-expiry/token/authenticate" then return 201, {}, login_body("1e300") end
   if path == "/negative-expiry/token/authenticate" then return 201, {}, login_body("-1e300") end
   if path == "/token/refresh" then return 200, {}, login_body() end
