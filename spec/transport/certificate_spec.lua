@@ -55,6 +55,7 @@ describe("certificate login", function()
       key = dir .. "/key.pem",
       cert = dir .. "/cert.pem",
       encrypted_key = dir .. "/encrypted-key.pem",
+      traditional_key = dir .. "/traditional-key.pem",
       other_key = dir .. "/other-key.pem",
       ec_key = dir .. "/ec-key.pem",
       ec_cert = dir .. "/ec-cert.pem",
@@ -62,6 +63,8 @@ describe("certificate login", function()
     }
     run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cert.user@example.com"
       .. " -keyout " .. files.key .. " -out " .. files.cert)
+    run("openssl rsa -in " .. files.key .. " -traditional -aes256 -passout pass:" .. KEY_PASSWORD
+      .. " -out " .. files.traditional_key)
     run("openssl pkey -in " .. files.key .. " -aes256 -passout pass:" .. KEY_PASSWORD
       .. " -out " .. files.encrypted_key)
     run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " .. files.other_key)
@@ -146,6 +149,17 @@ describe("certificate login", function()
     local session = new_session(files.cert, files.encrypted_key, KEY_PASSWORD)
     assert.are.equal(200, session:request("GET", "/integrations/connections").status.code)
     session:close()
+  end)
+
+  it("decrypts a traditional encrypted RSA key", function()
+    assert.matches("Proc-Type: 4,ENCRYPTED", read_file(files.traditional_key), 1, true)
+    local session = new_session(files.cert, read_file(files.traditional_key), KEY_PASSWORD)
+    assert.are.equal(200, session:request("GET", "/integrations/connections").status.code)
+    session:close()
+
+    local err = catch(new_session, files.cert, files.traditional_key, "wrong-key-password")
+    assert.are.equal("auth", err.kind)
+    assert.matches("could not decrypt private_key: wrong private_key_password", err.message, 1, true)
   end)
 
   it("sends only the certificate from a bundle", function()
