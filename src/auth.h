@@ -2,9 +2,10 @@
  * (an RSA-SHA512 signature made with OpenSSL), a static token, and the
  * expiry bookkeeping that decides when to refresh.
  *
- * Nothing here calls Lua or sends a request: session.c drives the exchanges.
- * Every secret copy (password, token) is overwritten with OPENSSL_cleanse
- * before it is freed, and no function writes a secret into an error text.
+ * Nothing here calls Lua or sends a request: login.c and call.c drive the
+ * exchanges. Every secret copy (password, Basic credential, token) is
+ * overwritten with OPENSSL_cleanse before it is freed, and no function
+ * writes a secret into an error text.
  * NOTE: the Lua strings of the options, the decoded login response and
  * libcurl's own request buffer also hold secrets, and this code cannot
  * overwrite them. */
@@ -99,7 +100,7 @@ void auth_forget_token(auth_state *a);
 /* Overwrites and frees every credential. Safe on a zeroed state. */
 void auth_free(auth_state *a);
 
-/* Replaces every copy of a secret that a holds (the password, the Basic
+/* Replaces every copy of a secret stored in a (the password, the Basic
  * credential, the token) in text[0..*len) with "***" and shortens *len to
  * match, keeping text NUL-terminated. Used on response bodies before they
  * go into an error object, since a server or proxy page may echo the

@@ -9,7 +9,7 @@
 
 #define ANAPLAN_SESSION_MT "anaplan.Session"
 
-typedef struct session session; /* defined in session.c */
+typedef struct session session; /* defined in session_internal.h */
 
 /* One CloudWorks call as the dispatcher describes it. */
 typedef struct request {
