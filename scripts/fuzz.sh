@@ -44,4 +44,5 @@ if [ "$status" -ne 0 ]; then
   done
   failed "fuzz_schema found a problem (exit status $status)"
 fi
+rmdir "$artifacts" 2>/dev/null
 echo "1 passed, 0 failed"
