@@ -412,9 +412,9 @@ static void perform_paged(lua_State *L, int session_idx, const operation *op,
 }
 
 /* Validates the body argument at body_idx for the row and pushes the JSON
- * buffer userdata that owns the text, or pushes nothing and returns NULL
- * when the operation sends no body. Raises "validation" before anything is
- * sent when the body is wrong. */
+ * buffer userdata that owns the text, then the array of the body's secret
+ * values; or pushes nothing and returns NULL when the operation sends no
+ * body. Raises "validation" before anything is sent when the body is wrong. */
 static jsonbuf *push_body(lua_State *L, const operation *op, int body_idx, int id_idx)
 {
     const schema_model *model;
@@ -441,10 +441,104 @@ static jsonbuf *push_body(lua_State *L, const operation *op, int body_idx, int i
     }
 
     buf = jsonbuf_new(L);
-    schema_check(L, input_idx, model, "body", SCHEMA_WRITE_JSON, buf);
+    schema_check(L, input_idx, model, "body", SCHEMA_WRITE_JSON | SCHEMA_COLLECT_SECRETS, buf);
     if (op->flags & OP_ID_IN_BODY)
         lua_remove(L, input_idx);
     return buf;
+}
+
+/* Shortest secret value that is masked: shorter ones would mangle ordinary
+ * words of a message. The schema accepts no shorter credential in practice
+ * (SAS tokens and keys run to dozens of characters). */
+#define MIN_MASKED_SECRET 4
+
+/* Protected body of session_perform: upvalue-free, the request arrives as
+ * a light userdata (argument 1) and the session as argument 2. */
+static int perform_protected(lua_State *L)
+{
+    const request *req = lua_touserdata(L, 1);
+
+    session_perform(L, 2, req);
+    return 1;
+}
+
+/* Replaces every secret of the array at secrets_idx in the string field
+ * name of the error table at err_idx with "***". */
+static void mask_field(lua_State *L, int err_idx, const char *name, int secrets_idx)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, secrets_idx);
+
+    if (lua_getfield(L, err_idx, name) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        return;
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        size_t len;
+
+        lua_rawgeti(L, secrets_idx, i);
+        lua_tolstring(L, -1, &len);
+        if (len >= MIN_MASKED_SECRET) {
+            luaL_gsub(L, lua_tostring(L, -2), lua_tostring(L, -1), "***");
+            lua_replace(L, -3);
+        }
+        lua_pop(L, 1);
+    }
+    lua_setfield(L, err_idx, name);
+}
+
+/* Appends to the array at secrets_idx the JSON-escaped spelling of each of
+ * its strings that escaping changes (a private key's newlines become \n),
+ * since a server quoting the request back quotes the JSON text. */
+static void add_escaped_spellings(lua_State *L, int secrets_idx)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, secrets_idx);
+    jsonbuf *buf = jsonbuf_new(L);
+
+    for (lua_Integer i = 1; i <= n; i++) {
+        size_t len;
+        const char *secret;
+
+        lua_rawgeti(L, secrets_idx, i);
+        secret = lua_tolstring(L, -1, &len);
+        jsonbuf_reset(buf);
+        jsonbuf_add_string(L, buf, secret, len);
+        /* the text between the quotes jsonbuf_add_string writes */
+        if (buf->len - 2 != len || memcmp(buf->data + 1, secret, len) != 0) {
+            lua_pushlstring(L, buf->data + 1, buf->len - 2);
+            lua_rawseti(L, secrets_idx, (lua_Integer)lua_rawlen(L, secrets_idx) + 1);
+        }
+        lua_pop(L, 1);
+    }
+    jsonbuf_reset(buf);
+    lua_pop(L, 1);
+}
+
+/* Sends req through the session at session_idx and pushes the decoded
+ * response. When it fails, a server may have quoted the request body back
+ * (a SAS token in an error message): the secret values of the body, at
+ * secrets_idx (0 for none), are masked in the error before it is raised. */
+static void perform_masked(lua_State *L, int session_idx, const request *req, int secrets_idx)
+{
+    int err_idx;
+
+    if (secrets_idx == 0 || lua_rawlen(L, secrets_idx) == 0) {
+        session_perform(L, session_idx, req);
+        return;
+    }
+    lua_pushcfunction(L, perform_protected);
+    lua_pushlightuserdata(L, (void *)req);
+    lua_pushvalue(L, session_idx);
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK)
+        return;
+
+    err_idx = lua_gettop(L);
+    if (lua_istable(L, err_idx)) {
+        add_escaped_spellings(L, secrets_idx);
+        mask_field(L, err_idx, "message", secrets_idx);
+        mask_field(L, err_idx, "api_message", secrets_idx);
+        mask_field(L, err_idx, "body_excerpt", secrets_idx);
+    }
+    lua_error(L);
 }
 
 /* core.call(session, operation, args): runs one CloudWorks operation.
@@ -458,7 +552,7 @@ static int endpoints_call(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     const operation *op = find_operation(name);
     int param_idx[2] = {0, 0};
-    int body_idx, query_idx;
+    int body_idx, query_idx, secrets_idx;
     jsonbuf *buf;
     request req = {0};
 
@@ -491,6 +585,7 @@ static int endpoints_call(lua_State *L)
     }
 
     buf = push_body(L, op, body_idx, param_idx[0]);
+    secrets_idx = buf != NULL ? lua_gettop(L) : 0;
     push_path(L, op, param_idx, query_idx, 0, -1);
     req.method = op->method;
     req.path = lua_tostring(L, -1);
@@ -500,7 +595,7 @@ static int endpoints_call(lua_State *L)
         req.body = buf->data;
         req.body_len = buf->len;
     }
-    session_perform(L, 1, &req);
+    perform_masked(L, 1, &req, secrets_idx);
     if (op->flags & OP_RAW)
         return 1;
     return push_result(L, op, lua_gettop(L));

@@ -62,7 +62,9 @@ struct schema_ctx {
     size_t loc_base;     /* first segment a location shows */
     const void *tables[MAX_DEPTH];
     int depth;
-    int secret;          /* inside a secret field: show no value */
+    int secret;          /* inside a secret field or a model with one: show no value */
+    int secret_field;    /* inside a secret field: collect its strings */
+    int secrets;         /* absolute index of the array of secret values, or 0 */
     frame *frame;
 };
 
@@ -545,6 +547,16 @@ static int date_shape(const char *s, size_t len, int *exists)
     return 1;
 }
 
+/* Appends the string at idx to the secrets array when the value is inside a
+ * secret field and the caller asked for them. */
+static void collect_secret(schema_ctx *c, int idx)
+{
+    if (c->secrets == 0 || !c->secret_field)
+        return;
+    lua_pushvalue(c->L, idx);
+    lua_rawseti(c->L, c->secrets, (lua_Integer)lua_rawlen(c->L, c->secrets) + 1);
+}
+
 static int check_string(schema_ctx *c, int idx, const schema_type *t, unsigned flags)
 {
     lua_State *L = c->L;
@@ -578,6 +590,7 @@ static int check_string(schema_ctx *c, int idx, const schema_type *t, unsigned f
         return 0;
     }
 
+    collect_secret(c, idx);
     json_string(c, s, len);
     lua_pushvalue(L, idx);
     return 1;
@@ -956,6 +969,7 @@ static int check_string_map(schema_ctx *c, int idx, unsigned flags)
         lua_rawget(L, idx);
         s = lua_tolstring(L, -1, &len);
         json_string(c, s, len);
+        collect_secret(c, lua_gettop(L));
         lua_rawset(L, out);
     }
     json_text(c, "}");
@@ -1073,7 +1087,7 @@ static void check_field(schema_ctx *c, int idx, frame *fr, const schema_field *f
     lua_State *L = c->L;
     char snake[NAME_BUFFER];
     size_t snake_len = snake_name(f->name, snake, sizeof snake);
-    int secret = c->secret, value;
+    int secret = c->secret, secret_field = c->secret_field, value;
     jsonbuf *json = c->json;
 
     lua_pushstring(L, f->name);
@@ -1121,8 +1135,10 @@ static void check_field(schema_ctx *c, int idx, frame *fr, const schema_field *f
         json_string(c, f->name, strlen(f->name));
         json_text(c, ":");
     }
-    if ((f->flags & SCHEMA_SECRET) || is_secret_name(f->name))
+    if ((f->flags & SCHEMA_SECRET) || is_secret_name(f->name)) {
         c->secret = 1;
+        c->secret_field = 1;
+    }
 
     path_name(c, f->name);
     if (check_value(c, value, f->type, f->flags)) {
@@ -1134,6 +1150,7 @@ static void check_field(schema_ctx *c, int idx, frame *fr, const schema_field *f
     path_pop(c);
 
     c->secret = secret;
+    c->secret_field = secret_field;
     c->json = json;
     lua_pop(L, 1);
 }
@@ -1483,6 +1500,10 @@ void schema_check(lua_State *L, int idx, const schema_model *m,
     c.L = L;
     c.prefix = loc != NULL ? loc : "";
     c.json = (flags & SCHEMA_WRITE_JSON) ? out : NULL;
+    if (flags & SCHEMA_COLLECT_SECRETS) {
+        lua_newtable(L);
+        c.secrets = lua_gettop(L);
+    }
     lua_newtable(L);
     c.problems = lua_gettop(L);
     if (*c.prefix != '\0')
@@ -1505,6 +1526,8 @@ void schema_check(lua_State *L, int idx, const schema_model *m,
         lua_remove(L, c.problems);
     else
         lua_pop(L, 2);
+    if (c.secrets != 0 && (flags & SCHEMA_PUSH_TABLE))
+        lua_rotate(L, -2, 1); /* the normalized table, then the secrets */
 }
 
 void schema_check_id(lua_State *L, int idx, const char *kind, const char *what)
@@ -1580,6 +1603,17 @@ static int l_encode(lua_State *L)
     return 1;
 }
 
+/* secret_values(model_name, table) -> the array of strings of the secret
+ * fields in a valid table: what the dispatcher masks in server messages. */
+static int l_secret_values(lua_State *L)
+{
+    const schema_model *m = model_argument(L);
+
+    lua_settop(L, 2);
+    schema_check(L, 2, m, "body", SCHEMA_COLLECT_SECRETS, NULL);
+    return 1;
+}
+
 /* check_id(value, kind [, what]) -> the normalized id string. */
 static int l_check_id(lua_State *L)
 {
@@ -1602,6 +1636,7 @@ void schema_register(lua_State *L)
     static const luaL_Reg functions[] = {
         {"validate", l_validate},
         {"encode", l_encode},
+        {"secret_values", l_secret_values},
         {"check_id", l_check_id},
         {"models", l_models},
         {NULL, NULL},

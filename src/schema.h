@@ -21,7 +21,11 @@ void schema_push_model_names(lua_State *L);
 
 enum {
     SCHEMA_PUSH_TABLE = 1, /* push the normalized API-shaped table */
-    SCHEMA_WRITE_JSON = 2  /* append the JSON body to out */
+    SCHEMA_WRITE_JSON = 2, /* append the JSON body to out */
+    /* push last an array of the string values of secret fields (a SAS
+     * token, the strings of a service-account key), so that the caller can
+     * mask them in text a server sends back */
+    SCHEMA_COLLECT_SECRETS = 4
 };
 
 /* Validates the value at idx against model m. loc is the location prefix of

@@ -93,6 +93,22 @@ describe("emulator faults", function()
       assert.are.equal("FAILURE_BAD_CREDENTIAL", json.decode(body).status)
     end)
 
+    it("quotes the request body back with echo_body", function()
+      add_fault({ kind = "status", status = 500, path = "/2/0/integrations", echo_body = true })
+      local status, _, body = call("POST", "/2/0/integrations",
+        { Authorization = "AnaplanAuthToken " .. token }, '{"name":"quoted"}')
+
+      assert.are.equal(500, status)
+      assert.are.equal('Internal Server Error: {"name":"quoted"}', json.decode(body).status.message)
+      assert.are.equal(0, state.handled)
+    end)
+
+    it("rejects echo_body that is not a boolean", function()
+      local status, body = add_fault({ kind = "status", status = 500, path = "/2/0/integrations", echo_body = 1 })
+      assert.are.equal(400, status)
+      assert.matches("echo_body must be a boolean", body.status.message)
+    end)
+
     it("rejects a status outside 401, 429, 500, 502, 503, 504", function()
       local status, body = add_fault({ kind = "status", status = 404, path = "/2/0/integrations" })
       assert.are.equal(400, status)

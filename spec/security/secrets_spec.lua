@@ -174,6 +174,46 @@ describe("secrets", function()
     assert_no_secret_leaked()
   end)
 
+  it("masks body secrets a server quotes back in its error", function()
+    local client = anaplan.Client {
+      user_email = "dev@example.com", password = PASSWORD,
+      auth_url = emulator.auth_url, cloudworks_url = emulator.cloudworks_url,
+      logger = logger, log_level = "debug",
+    }
+    local blob_id = client.cw:create_connection {
+      type = "AzureBlob",
+      body = { name = "quoted-blob", storageAccountName = "acct", containerName = "c", sasToken = SAS_TOKEN },
+    }
+    local cases = {
+      { method = "POST", path = "/2/0/integrations/connections", call = function()
+        return client.cw:create_connection {
+          type = "AmazonS3",
+          body = { name = "quoted-s3", accessKeyId = "AKIAEXAMPLE", secretAccessKey = SECRET_ACCESS_KEY, bucketName = "b" },
+        }
+      end },
+      { method = "PUT", path = "/2/0/integrations/connections/" .. blob_id, call = function()
+        return client.cw:update_connection(blob_id, {
+          name = "quoted-blob", storageAccountName = "acct", containerName = "c", sasToken = SAS_TOKEN,
+        })
+      end },
+      { method = "PATCH", path = "/2/0/integrations/connections/" .. blob_id, call = function()
+        return client.cw:patch_connection(blob_id, {
+          serviceAccountKey = { private_key = SERVICE_ACCOUNT_PRIVATE_KEY, client_email = "x@y.z" },
+        })
+      end },
+    }
+    for _, case in ipairs(cases) do
+      emulator:fault { method = case.method, path = case.path, kind = "status", status = 500, echo_body = true }
+      local err = expect_error(case.call)
+      assert.are.equal("http", err.kind)
+      assert.are.equal(500, err.status)
+      -- The server did quote the body: the masked secret stands where it was.
+      assert.truthy(err.api_message:find("***", 1, true), err.api_message)
+    end
+    client:close()
+    assert_no_secret_leaked()
+  end)
+
   it("never shows a wrong password in the login error", function()
     local client = anaplan.Client {
       user_email = "dev@example.com", password = PASSWORD .. "-wrong",

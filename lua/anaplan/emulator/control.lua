@@ -160,10 +160,12 @@ end
 local function parse_fault(body)
   local known = {
     method = true, path = true, count = true, kind = true, status = true, retry_after = true, seconds = true,
+    echo_body = true,
   }
   for key in pairs(body) do
     if not known[key] then
-      return nil, string.format("unknown field %q; faults take method, path, count, kind, status, retry_after, seconds",
+      return nil, string.format(
+        "unknown field %q; faults take method, path, count, kind, status, retry_after, seconds, echo_body",
         tostring(key))
     end
   end
@@ -206,8 +208,14 @@ local function parse_fault(body)
         return nil, "retry_after must be a number of seconds or an HTTP date, got " .. json.encode(body.retry_after)
       end
     end
-  elseif body.status ~= nil or body.retry_after ~= nil then
-    return nil, "status and retry_after apply only to kind status, not " .. body.kind
+    -- Some servers quote the request back in their error message; echo_body
+    -- makes this one do so, to test that clients keep secrets out of errors.
+    if body.echo_body ~= nil and type(body.echo_body) ~= "boolean" then
+      return nil, "echo_body must be a boolean, got " .. json.encode(body.echo_body)
+    end
+    fault.echo_body = body.echo_body
+  elseif body.status ~= nil or body.retry_after ~= nil or body.echo_body ~= nil then
+    return nil, "status, retry_after and echo_body apply only to kind status, not " .. body.kind
   end
 
   if body.kind == "delay" then
@@ -231,6 +239,7 @@ local function describe_fault(fault)
     remaining = fault.remaining,
     status = fault.status,
     retry_after = fault.retry_after,
+    echo_body = fault.echo_body,
     seconds = fault.seconds,
   }
 end

@@ -217,7 +217,7 @@ function Emulator:configure(settings)
 end
 
 -- Adds a fault. Its fields are those of POST /__emulator/faults: method,
--- path, count, kind, status, retry_after, seconds.
+-- path, count, kind, status, retry_after, echo_body, seconds.
 function Emulator:fault(fault)
   self:call("POST", "/faults", json.object(fault or {}))
 end

@@ -646,8 +646,12 @@ local function fault_response(request, fault)
       statusMessage = "Authentication failed (injected fault)",
     }, headers)
   end
+  local message = server.reason(fault.status)
+  if fault.echo_body then
+    message = message .. ": " .. request.body
+  end
   return json_response(fault.status, {
-    status = { code = fault.status, message = server.reason(fault.status) },
+    status = { code = fault.status, message = message },
   }, headers)
 end
 
