@@ -13,7 +13,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-/* Random bytes signed in a certificate login. The API asks for at least 100. */
+/* Random bytes signed in a certificate login. The API requires at least 100. */
 #define CHALLENGE_BYTES 150
 
 /* Largest certificate or key file read, in bytes. PEM files are a few KiB. */
@@ -218,8 +218,8 @@ static int refuse_passphrase(char *buf, int size, int rwflag, void *userdata)
 
 /* Reads every certificate in the PEM text, returning the first one and
  * storing the certificates, re-encoded as PEM, in *chain. Only certificate
- * blocks are copied, so a bundle that also holds the private key never
- * sends the key. Returns NULL when the text holds no certificate. */
+ * blocks are copied, so a bundle that also contains the private key never
+ * sends the key. Returns NULL when the text contains no certificate. */
 static X509 *read_certificates(const char *text, size_t len, BIO **chain)
 {
     BIO *in = BIO_new_mem_buf(text, (int)len);

@@ -66,8 +66,8 @@ int auth_load_certificate(auth_state *a, const char *certificate, const char *pr
 
 /* Appends the Authorization header of a login (Basic or CACertificate).
  * Returns the new list, or NULL when out of memory (headers is then still
- * valid and owned by the caller). The temporary copy of the password is
- * overwritten before it is freed. */
+ * valid and owned by the caller). The temporary header line, which contains
+ * the encoded password, is overwritten before it is freed. */
 struct curl_slist *auth_append_login_header(struct curl_slist *headers, const auth_state *a);
 
 /* Appends "Authorization: AnaplanAuthToken <token>"; same contract as
@@ -80,14 +80,15 @@ struct curl_slist *auth_append_token_header(struct curl_slist *headers, const au
 int auth_certificate_body(const auth_state *a, char **body, size_t *body_len,
                           char *err, size_t errlen);
 
-/* Replaces the token with one obtained by a login or a refresh. expires_at_ms is the server's expiresAt (epoch ms) or
- * 0 when the response had none; now_wall_ms and now_monotonic are the current
- * wall-clock time (ms) and monotonic time (s). The lifetime is measured
- * against the local wall clock once, then tracked on the monotonic clock,
- * so a later change of the system time does not move the refresh. A
- * refresh is due when less than 5 minutes, or a quarter of the lifetime if
- * that is shorter, remain. Returns 0; -1 when out of memory; -2 when the
- * value is empty or holds characters that cannot go into a header. */
+/* Replaces the token with one obtained by a login or a refresh.
+ * expires_at_ms is the server's expiresAt (epoch ms), or 0 when the response
+ * had none. now_wall_ms and now_monotonic are the current wall-clock time
+ * (ms) and monotonic time (s). The lifetime is measured against the local
+ * wall clock once, then tracked on the monotonic clock, so a later change of
+ * the system time does not move the refresh. A refresh is due when less than
+ * 5 minutes, or a quarter of the lifetime if that is shorter, remain.
+ * Returns 0, -1 when out of memory, or -2 when the value is empty or
+ * contains characters that cannot go into a header. */
 int auth_store_token(auth_state *a, const char *value, size_t len, long long expires_at_ms,
                      double now_wall_ms, double now_monotonic);
 

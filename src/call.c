@@ -80,7 +80,7 @@ static void log_exchange(lua_State *L, session *s, const call *c)
 /* Logs at warn each send that libcurl made by itself in the last exchange:
  * it sends a request again on a new connection when a reused one closed
  * before any response byte. sent_before is the count of sends before that
- * exchange and allowed the most sends of the call. */
+ * exchange, and allowed is the maximum number of sends for the call. */
 static void log_resends(lua_State *L, session *s, const call *c, int sent_before, int allowed)
 {
     int send;

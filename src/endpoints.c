@@ -40,9 +40,10 @@ typedef struct operation {
     path_param params[2];
     const char *body_model; /* NULL: the operation sends no body */
     const char *result;     /* dotted key of the value returned; NULL: nothing */
-    /* Second place to look for the value: the wire notes describe created
-     * connection and notification ids as wrapped, the OpenAPI file shows
-     * them at the top level. */
+    /* Fallback key for the value when result is absent. Descriptions of the
+     * API disagree on whether a created connection or notification id comes
+     * wrapped (connections.connectionId) or at the top level (connectionId),
+     * so the client accepts both. */
     const char *alt_result;
     unsigned flags;
 } operation;
@@ -411,10 +412,11 @@ static void perform_paged(lua_State *L, int session_idx, const operation *op,
     }
 }
 
-/* Validates the body argument at body_idx for the row and pushes the JSON
+/* Validates the body argument at body_idx for the row. Pushes the JSON
  * buffer userdata that owns the text, then the array of the body's secret
- * values; or pushes nothing and returns NULL when the operation sends no
- * body. Raises "validation" before anything is sent when the body is wrong. */
+ * values, and returns the buffer. Pushes nothing and returns NULL when the
+ * operation sends no body. Raises "validation" before anything is sent
+ * when the body is wrong. */
 static jsonbuf *push_body(lua_State *L, const operation *op, int body_idx, int id_idx)
 {
     const schema_model *model;
@@ -447,13 +449,13 @@ static jsonbuf *push_body(lua_State *L, const operation *op, int body_idx, int i
     return buf;
 }
 
-/* Shortest secret value that is masked: shorter ones would mangle ordinary
- * words of a message. The schema accepts no shorter credential in practice
- * (SAS tokens and keys run to dozens of characters). */
+/* Shortest secret value that is masked, because masking shorter ones would
+ * mangle ordinary words of a message. The schema accepts any non-empty
+ * credential, but real SAS tokens and keys run to dozens of characters. */
 #define MIN_MASKED_SECRET 4
 
-/* Protected body of session_perform: upvalue-free, the request arrives as
- * a light userdata (argument 1) and the session as argument 2. */
+/* Runs session_perform under lua_pcall for perform_masked. Argument 1 is
+ * the request as a light userdata, argument 2 the session. */
 static int perform_protected(lua_State *L)
 {
     const request *req = lua_touserdata(L, 1);
@@ -502,7 +504,7 @@ static void add_escaped_spellings(lua_State *L, int secrets_idx)
         secret = lua_tolstring(L, -1, &len);
         jsonbuf_reset(buf);
         jsonbuf_add_string(L, buf, secret, len);
-        /* the text between the quotes jsonbuf_add_string writes */
+        /* The escaped text sits between the quotes jsonbuf_add_string wrote. */
         if (buf->len - 2 != len || memcmp(buf->data + 1, secret, len) != 0) {
             lua_pushlstring(L, buf->data + 1, buf->len - 2);
             lua_rawseti(L, secrets_idx, (lua_Integer)lua_rawlen(L, secrets_idx) + 1);
@@ -514,9 +516,10 @@ static void add_escaped_spellings(lua_State *L, int secrets_idx)
 }
 
 /* Sends req through the session at session_idx and pushes the decoded
- * response. When it fails, a server may have quoted the request body back
- * (a SAS token in an error message): the secret values of the body, at
- * secrets_idx (0 for none), are masked in the error before it is raised. */
+ * response. A server's error text may quote the request body back, a SAS
+ * token included, so when the call fails, the body's secret values (the
+ * array at secrets_idx, 0 for none) are masked in the error before it is
+ * raised again. */
 static void perform_masked(lua_State *L, int session_idx, const request *req, int secrets_idx)
 {
     int err_idx;

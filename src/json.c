@@ -16,8 +16,8 @@
 #define JSONBUF_MT "anaplan.jsonbuf"
 #define JSONBUF_FIRST_CAP 256
 
-/* Grows b so that extra more bytes and a NUL fit. Raises on overflow or
- * when memory runs out; b keeps its old block in both cases. */
+/* Grows b until extra further bytes and a terminating NUL fit. Raises on
+ * size overflow or when memory runs out, and b keeps its old block then. */
 static void jsonbuf_reserve(lua_State *L, jsonbuf *b, size_t extra)
 {
     size_t need, cap;

@@ -2,7 +2,7 @@
  *
  * A jsonbuf is always owned by a full userdata (jsonbuf_new), so that a Lua
  * error raised while a body is being written frees the memory through __gc.
- * Decoding of answers goes through lua-cjson, never through this file. */
+ * Responses are decoded by lua-cjson, never by this file. */
 #ifndef ANAPLAN_JSON_H
 #define ANAPLAN_JSON_H
 

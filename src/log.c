@@ -22,8 +22,9 @@ int log_level_from_name(const char *name)
     return -1;
 }
 
-/* Raises only on memory errors, while pushing the level and the message
- * before the protected call; every caller runs under lua_pcall. */
+/* Calls the logger under lua_pcall and drops its errors. Pushing the level
+ * and the message before that call can still raise a memory error, which is
+ * safe because every caller itself runs under lua_pcall. */
 void session_log(lua_State *L, session *s, const char *level, const char *fmt, ...)
 {
     va_list ap;

@@ -11,8 +11,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
  * when no level has that name. */
 int log_level_from_name(const char *name);
 
-/* Writes n the way a person would type it ("30", "0.5", "1e+20") into
- * buffer and returns buffer. */
+/* Formats n into buffer for messages and returns buffer: an integral value
+ * below 1e15 in magnitude as an integer ("30"), anything else with %.14g
+ * ("0.5", "1e+20"). */
 const char *log_format_number(char *buffer, size_t size, double n);
 
 #endif

@@ -31,9 +31,10 @@ static double wall_now_ms(void)
 }
 
 /* Returns an expiresAt value (epoch ms) as an integer, or 0 (unknown) when
- * it is not positive or lies past 2^53, the largest that JSON carries
- * exactly. Converting a double outside the range of long long would be
- * undefined behaviour. */
+ * it is not positive or lies past 2^53. lua-cjson decodes every number as a
+ * double, and above 2^53 a double no longer represents every integer exactly.
+ * Converting a double outside the range of long long would be undefined
+ * behaviour. */
 static long long read_expires_at(lua_Number ms)
 {
     if (!(ms > 0 && ms <= 9007199254740992.0))
@@ -43,7 +44,8 @@ static long long read_expires_at(lua_Number ms)
 
 /* Reads tokenInfo from the JSON response in s->transfer and stores the token
  * (a refresh response without tokenValue keeps the current token). Returns 0,
- * or -1 when the response contains no usable token. Overwrites the response. */
+ * or -1 when the response contains no usable token. Overwrites and clears
+ * the response body, which contains the token. */
 static int store_token_from_response(lua_State *L, session *s)
 {
     int top = lua_gettop(L);
@@ -89,7 +91,8 @@ static lua_Integer token_seconds_left(const session *s)
     return (lua_Integer)(s->auth.expires_at - monotonic_now());
 }
 
-/* Pushes who logs in, for messages: "user_email dev@example.com". */
+/* Pushes and returns the login identity for messages:
+ * "user_email dev@example.com" or "certificate <subject>". */
 static const char *push_login_subject(lua_State *L, const session *s)
 {
     if (s->auth.kind == AUTH_BASIC)

@@ -372,9 +372,10 @@ static const schema_model IntegrationProcessInput = {
     .nfields = sizeof process_integration_fields / sizeof process_integration_fields[0],
 };
 
-/* Jobs present and not empty make an import or export integration, because
- * the Python SDK once sent jobs = {} down that path, to the wrong model. A
- * jobs value that is not a table goes there too, to be reported. */
+/* Picks the import/export model when jobs is present and not empty, and
+ * the process-only model otherwise. An empty jobs table counts as absent,
+ * because the Python anaplan-sdk once routed jobs = {} to the wrong model.
+ * A jobs value that is not a table picks import/export, which reports it. */
 static const schema_model *select_integration(schema_ctx *c, int idx)
 {
     lua_State *L = schema_state(c);

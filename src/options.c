@@ -16,7 +16,9 @@
 #define DEFAULT_AUTH_URL "https://auth.anaplan.com"
 #define DEFAULT_CLOUDWORKS_URL "https://api.cloudworks.anaplan.com/2/0"
 
-/* Largest page the CloudWorks list endpoints return. */
+/* Default and maximum page_size, the limit sent to list endpoints. The
+ * API description states no maximum for limit, so this cap is the client's
+ * own choice. */
 #define MAX_PAGE_SIZE 5000
 
 static const char *const option_names[] = {
@@ -33,8 +35,8 @@ typedef struct option_reader {
     int problems; /* stack index of the array of {loc, msg} */
 } option_reader;
 
-/* Appends {loc = "options.<name>", msg = ...} to the problems; name NULL
- * stands for the table as a whole. */
+/* Appends {loc = "options.<name>", msg = ...} to the problems. A NULL name
+ * means the table as a whole (loc "options"). */
 static void add_problem(option_reader *r, const char *name, const char *fmt, ...)
 {
     lua_State *L = r->L;
@@ -303,11 +305,12 @@ static int read_boolean(option_reader *r, const char *name, int def)
     return value;
 }
 
-/* Writes into problem why value is not an http or https URL with a host
- * and nothing that could carry a secret or change the paths appended to it,
- * or leaves problem empty. Returns -1 when curl is out of memory, else 0.
- * Calls no Lua function, so curl's objects are always freed. The text
- * quotes only the scheme, so a URL with a password in it is never echoed. */
+/* Checks that value is an http or https URL with a host, no user name or
+ * password, and no query or fragment, which would change the paths appended
+ * to it. Writes the problem into problem, or leaves it empty when the URL
+ * is usable. Returns -1 when curl is out of memory, else 0. Calls no Lua
+ * function, so curl's objects are always freed. The text quotes only the
+ * scheme, so a URL with a password in it is never echoed. */
 static int find_url_problem(const char *value, char *problem, size_t size)
 {
     CURLU *url = curl_url();

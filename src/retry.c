@@ -14,8 +14,9 @@ static int is_idempotent(const char *method)
            || strcmp(method, "DELETE") == 0 || strcmp(method, "PATCH") == 0;
 }
 
-/* Returns 1 for a failure that a later attempt may not meet: no
- * connection, a connection or TLS handshake that broke, or a timeout. */
+/* Returns 1 for a failure that a later attempt may not hit again: a failed
+ * name lookup or connect, a broken TLS handshake or connection, an empty or
+ * cut-off response, or a timeout. */
 static int is_transient_failure(CURLcode code)
 {
     switch (code) {
@@ -36,12 +37,12 @@ static int is_transient_failure(CURLcode code)
     }
 }
 
-/* A 429 is retried for every method,
- * because the server rejected the request unread. A 502, 503 or 504, and a
- * transient failure after the request went out, are retried only for the
- * idempotent methods. A POST is retried only when it provably never reached
- * the server: a transient failure before libcurl sent it (a failed name
- * lookup, connect or TLS handshake, or a connect timeout). */
+/* A 429 is retried for every method, because the server rejected the
+ * request unread. A 502, 503 or 504, and a transient failure after the
+ * request went out, are retried only for the idempotent methods. A POST is
+ * retried only when it provably never reached the server: a transient
+ * failure before libcurl sent it (a failed name lookup, connect or TLS
+ * handshake, or a connect timeout). */
 int retry_reason(const char *method, const transfer_result *r, char *reason, size_t n)
 {
     int idempotent = is_idempotent(method);

@@ -364,7 +364,7 @@ void schema_report(schema_ctx *c, const char *where, const char *fmt, ...)
     add_problem(c, where);
 }
 
-/* Reports at the current location: the message is fmt's text followed by
+/* Reports at the current location: the text of message followed by
  * push_not_value's description of the value at idx. */
 static void report_with_value(schema_ctx *c, int idx, const char *message)
 {
@@ -706,8 +706,8 @@ static int hex_digit(unsigned char ch)
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
 }
 
-/* Normalizes the id at idx. Pushes the id string and returns NULL, or
- * returns what the id should be and pushes nothing. */
+/* Normalizes the id at idx. Pushes the normalized id string and returns
+ * NULL, or pushes nothing and returns the problem message. */
 static const char *normalize_id(lua_State *L, int idx, const char *kind)
 {
     int upper = strcmp(kind, "model") == 0;
@@ -1080,7 +1080,8 @@ static void push_default(lua_State *L, const schema_field *f)
 }
 
 /* Checks field f of the object at idx and stores its normalized value in
- * the frame's table. partial: no field is required or filled in. */
+ * the frame's table. When partial is set, the field is neither required nor
+ * filled from its default. */
 static void check_field(schema_ctx *c, int idx, frame *fr, const schema_field *f, size_t position,
                         int partial, int *first)
 {
@@ -1237,10 +1238,7 @@ static void check_partial(schema_ctx *c, int idx, const schema_model *m, uint64_
                       "give the fields of one type only", first->when, second->when);
 }
 
-/* Validates the object at idx as model m and pushes its normalized table.
- * Returns 0 and pushes nothing when the value is not an object at all.
- * show_name adds the model's name to locations (top level and unions). */
-/* Returns 1 when one of the n fields in list holds a credential. */
+/* Returns 1 when one of the n fields in list is a credential. */
 static int model_carries_secret(const schema_field **list, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1250,6 +1248,9 @@ static int model_carries_secret(const schema_field **list, size_t n)
     return 0;
 }
 
+/* Validates the object at idx as model m and pushes its normalized table.
+ * Returns 0 and pushes nothing when the value is not an object, is nested
+ * too deep or contains itself. show_name adds the model's name to locations (top level and unions). */
 static int check_model(schema_ctx *c, int idx, const schema_model *m, int show_name)
 {
     lua_State *L = c->L;

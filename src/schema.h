@@ -11,7 +11,7 @@
 #include <lua.h>
 #include "json.h"
 
-typedef struct schema_model schema_model; /* defined in schema.c / models.c */
+typedef struct schema_model schema_model; /* defined in schema_internal.h */
 
 /* Returns the model with that name, or NULL. */
 const schema_model *schema_find(const char *name);
@@ -30,7 +30,8 @@ enum {
 
 /* Validates the value at idx against model m. loc is the location prefix of
  * error lines ("body"). On success pushes the normalized table when
- * SCHEMA_PUSH_TABLE is set (nothing otherwise) and appends JSON to out when
+ * SCHEMA_PUSH_TABLE is set, then the secrets array when
+ * SCHEMA_COLLECT_SECRETS is set, and appends JSON to out when
  * SCHEMA_WRITE_JSON is set. On failure raises a "validation" error whose
  * errors field lists {loc = ..., msg = ...} for every problem found and whose
  * message is one problem a line in the form
@@ -47,11 +48,15 @@ void schema_check(lua_State *L, int idx, const schema_model *m,
 void schema_check_id(lua_State *L, int idx, const char *kind, const char *what);
 
 
-/* Adds validate(model, table), encode(model, table), check_id(value, kind,
- * what) and models() to the module table on top of the stack:
- *   validate -> the normalized API-shaped table (defaults filled)
- *   encode   -> the JSON text the dispatcher would send
- *   check_id -> the normalized id string */
+/* Adds validate(model, table), encode(model, table), secret_values(model,
+ * table), check_id(value, kind, what) and models() to the module table on
+ * top of the stack:
+ *   validate      -> the normalized API-shaped table (defaults filled)
+ *   encode        -> the JSON text the dispatcher would send
+ *   secret_values -> the strings of the secret fields, which the dispatcher
+ *                    masks in server text
+ *   check_id      -> the normalized id string
+ *   models        -> the array of model names */
 void schema_register(lua_State *L);
 
 #endif

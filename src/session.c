@@ -1,7 +1,7 @@
 /* A client's state: the session userdata that core.session(options)
  * creates, what it copies from the options, and its Lua methods (close,
- * request, token_info, __gc, __close, __tostring). See session.h; a call
- * itself runs in call.c, the login in login.c.
+ * request, token_info, __gc, __close, __tostring). The contract is in
+ * session.h. A call itself runs in call.c and the login in login.c.
  *
  * Memory and errors: every malloc'd resource hangs off the session
  * userdata, whose __gc frees it, so a Lua error raised at any point leaks
@@ -58,7 +58,7 @@ static void session_release(lua_State *L, session *s)
 }
 
 /* Copies the checked options into s. Raises "auth" when the certificate or
- * key cannot be used, and a memory error when a copy fails; s owns whatever
+ * key cannot be used, and a memory error when a copy fails. s owns whatever
  * was copied, so __gc frees it. */
 static void apply_options(lua_State *L, session *s, int options, const parsed_options *o)
 {
@@ -181,10 +181,9 @@ static int session_close(lua_State *L)
 }
 
 /* __gc: frees without logging out, since a finalizer should not block on
- * the network. Does nothing while a call is in flight: the collector cannot
- * run it then (the session is on the stack), so only a logger calling the
- * metamethod by hand can, and freeing would pull the session from under the
- * call. */
+ * the network. Does nothing while a call is in flight. The collector cannot
+ * run __gc then, because the session is on the stack, but a logger can call
+ * the metamethod by hand, and freeing the session would break the call. */
 static int session_gc(lua_State *L)
 {
     session *s = luaL_checkudata(L, 1, ANAPLAN_SESSION_MT);
@@ -245,9 +244,9 @@ static int path_is_safe(const char *path, size_t len)
     return 1;
 }
 
-/* request(method, path [, body_json [, raw]]): one call under
+/* request(method, path [, body_json [, raw]]): sends one call under
  * cloudworks_url with the same login, retry and error rules as the
- * operations; pushes the decoded response (or the body when raw is true). */
+ * operations. Pushes the decoded response, or the body when raw is true. */
 static int session_request(lua_State *L)
 {
     static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", NULL};

@@ -36,7 +36,7 @@ session *session_check(lua_State *L, int idx);
 lua_Integer session_page_size(const session *s);
 
 /* Sends req, logging in first when no valid token is held, under the retry
- * and re-login policy. On a 2xx answer pushes the decoded JSON (integral
+ * and re-login policy. On a 2xx response pushes the decoded JSON (integral
  * numbers as integers, JSON nulls absent; an empty body pushes an empty
  * table) or, when req->raw is set, the body as a string. Raises "http",
  * "auth", "timeout" or "network" errors that name req->operation. */

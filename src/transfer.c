@@ -16,8 +16,8 @@
 /* Body buffers above this size are freed after use instead of kept. */
 #define KEPT_BODY_CAPACITY (1024 * 1024)
 
-/* Largest number that JSON text can carry as a double without losing an
- * integer digit: 2^53. */
+/* 2^53: lua-cjson decodes every number as a double, and above this a double
+ * no longer represents every integer exactly. */
 #define MAX_EXACT_INTEGER 9007199254740992.0
 
 /* Registry key of the private lua-cjson instance. */
@@ -208,7 +208,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 
 /* CURLOPT_PREREQFUNCTION: curl calls it once a connection is ready and just
  * before the request goes out, and again before each send of its own. From
- * the first call on the server may have received the request, which decides
+ * the first call on, the server may have received the request, which decides
  * whether a POST may be retried. Aborts a send past t->max_sends, so that
  * retry_count bounds libcurl's re-sends too. */
 static int on_request_ready(void *userdata, char *conn_primary_ip, char *conn_local_ip,
@@ -260,7 +260,7 @@ static CURLcode configure(transfer *t, const transfer_settings *settings, const 
     SET(CURLOPT_HEADERDATA, t);
     SET(CURLOPT_PREREQFUNCTION, on_request_ready);
     SET(CURLOPT_PREREQDATA, t);
-    /* Lets curl stop at once when Content-Length already says too much. */
+    /* Lets curl stop at once when Content-Length already exceeds the limit. */
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)settings->max_response_size);
 
     if (strcmp(method, "GET") == 0) {

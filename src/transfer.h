@@ -1,6 +1,6 @@
 /* One HTTP exchange: a reusable curl easy handle driven through a multi
  * handle, the response buffer, the status line and the headers the client
- * acts on, plus the Lua-side helpers that turn a finished response into values
+ * acts on. The Lua-side helpers here turn a finished response into values
  * (JSON decoding, body excerpts).
  *
  * The curl part never calls Lua: callbacks only append to C buffers, so no Lua
@@ -14,11 +14,11 @@
 #include <curl/curl.h>
 #include <lua.h>
 
-/* Sent as User-Agent "anaplan-sdk-lua/<version>". Keep it equal to the
- * version string that core.c stores in the module table. */
+/* The SDK version: sent in the User-Agent "anaplan-sdk-lua/<version>" and
+ * stored by core.c as the module's version field. */
 #define ANAPLAN_SDK_VERSION "0.1.0"
 
-/* Longest body excerpt kept in error objects, in bytes. */
+/* Maximum length in bytes of a body excerpt kept in error objects. */
 #define TRANSFER_EXCERPT_MAX 200
 
 /* What the last exchange ended with. */
