@@ -1,26 +1,14 @@
 -- Connection models: the three bodies, the {type, body} wrapper used by
 -- create and PUT, and the {body} wrapper of PATCH.
 local core = require("anaplan.core")
+local schema = require("helpers.schema")
 
 local WORKSPACE = "8a868cda860a533a0186334e91805794"
 local SAS = "sv=2024-05-04&sig=TOPSECRETSIGNATURE"
 local AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/TOPSECRETKEY"
 local PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nTOPSECRETPEM\n-----END PRIVATE KEY-----\n"
 
-local function failure(model, input)
-  local ok, err = pcall(core.validate, model, input)
-  assert.is_false(ok, "expected a validation error")
-  assert.equal("validation", err.kind)
-  return err
-end
-
-local function problems(model, input)
-  local lines = {}
-  for i, problem in ipairs(failure(model, input).errors) do
-    lines[i] = problem.loc .. " " .. problem.msg
-  end
-  return lines
-end
+local failure, problems = schema.failure, schema.problems
 
 -- Asserts that no message, location or tostring of err contains secret.
 local function assert_hidden(err, secret)

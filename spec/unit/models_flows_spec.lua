@@ -1,6 +1,7 @@
 -- Integration flow models: steps, their dependencies and exception
 -- behaviour, and the body of a flow run.
 local core = require("anaplan.core")
+local schema = require("helpers.schema")
 
 local A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
 local B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
@@ -9,16 +10,7 @@ local D = "ddddddddddddddddddddddddddddddd4"
 
 local DEFAULT_BEHAVIOR = '[{"type":"failure","strategy":"stop"},{"type":"partial_success","strategy":"continue"}]'
 
-local function problems(model, input)
-  local ok, err = pcall(core.validate, model, input)
-  assert.is_false(ok, "expected a validation error")
-  assert.equal("validation", err.kind)
-  local lines = {}
-  for i, problem in ipairs(err.errors) do
-    lines[i] = problem.loc .. " " .. problem.msg
-  end
-  return lines
-end
+local problems = schema.problems
 
 local function flow(steps)
   return { name = "Month end", steps = steps }

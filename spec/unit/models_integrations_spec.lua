@@ -1,25 +1,13 @@
 -- Integration models: sources, targets, jobs (whose type fixes the source
 -- and target kinds) and the integrations that hold them.
 local core = require("anaplan.core")
+local schema = require("helpers.schema")
 
 local WORKSPACE = "8a868cda860a533a0186334e91805794"
 local MODEL = "e2e3a0a8b2f54e4fa18d1d9c4b1f7f11"
 local CONNECTION = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
-local function failure(model, input)
-  local ok, err = pcall(core.validate, model, input)
-  assert.is_false(ok, "expected a validation error")
-  assert.equal("validation", err.kind)
-  return err
-end
-
-local function problems(model, input)
-  local lines = {}
-  for i, problem in ipairs(failure(model, input).errors) do
-    lines[i] = problem.loc .. " " .. problem.msg
-  end
-  return lines
-end
+local problems = schema.problems
 
 local function file_source(kind)
   return { type = kind, connection_id = CONNECTION, file = "in/sales.csv" }

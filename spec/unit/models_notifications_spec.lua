@@ -1,6 +1,7 @@
 -- Notification models: which integration, which channels, and who hears
 -- about each run outcome.
 local core = require("anaplan.core")
+local schema = require("helpers.schema")
 
 local INTEGRATION = "5c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f"
 local USERS = {
@@ -12,16 +13,7 @@ local USERS = {
   "8a80da9a6c9f4c2b016cb1d4a5a30a16",
 }
 
-local function problems(model, input)
-  local ok, err = pcall(core.validate, model, input)
-  assert.is_false(ok, "expected a validation error")
-  assert.equal("validation", err.kind)
-  local lines = {}
-  for i, problem in ipairs(err.errors) do
-    lines[i] = problem.loc .. " " .. problem.msg
-  end
-  return lines
-end
+local problems = schema.problems
 
 local function notification(overrides)
   local input = {

@@ -1,23 +1,11 @@
 -- Schedule models: the fields each schedule type takes, times, dates,
 -- CloudWorks' time zones, and the request that carries the schedule.
 local core = require("anaplan.core")
+local schema = require("helpers.schema")
 
 local INTEGRATION = "5c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f"
 
-local function failure(model, input)
-  local ok, err = pcall(core.validate, model, input)
-  assert.is_false(ok, "expected a validation error")
-  assert.equal("validation", err.kind)
-  return err
-end
-
-local function problems(model, input)
-  local lines = {}
-  for i, problem in ipairs(failure(model, input).errors) do
-    lines[i] = problem.loc .. " " .. problem.msg
-  end
-  return lines
-end
+local problems = schema.problems
 
 -- Returns a valid schedule of the given type, with overrides applied
 -- (the string "nil" removes a field).

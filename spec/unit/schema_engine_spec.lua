@@ -2,26 +2,12 @@
 -- limits on what input tables may look like. Model-specific rules live in
 -- the models_*_spec files.
 local core = require("anaplan.core")
+local schema = require("helpers.schema")
 
 local WORKSPACE = "8a868cda860a533a0186334e91805794"
 local CONNECTION = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
--- Returns the validation error raised by validate(model, input).
-local function failure(model, input)
-  local ok, err = pcall(core.validate, model, input)
-  assert.is_false(ok, "expected a validation error")
-  assert.equal("validation", err.kind)
-  return err
-end
-
--- Returns the problems of validate(model, input) as "loc msg" lines.
-local function problems(model, input)
-  local lines = {}
-  for i, problem in ipairs(failure(model, input).errors) do
-    lines[i] = problem.loc .. " " .. problem.msg
-  end
-  return lines
-end
+local failure, problems = schema.failure, schema.problems
 
 local function azure_body()
   return {
