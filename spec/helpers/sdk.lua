@@ -4,8 +4,11 @@
 -- Every spec file starts one emulator (sdk.start_emulator in setup), resets
 -- it before each test (sdk.reset) and makes a fresh client for each test
 -- (sdk.client), so no test depends on what another left behind.
+-- sdk.client_for_each_test registers those hooks in one call.
+local busted = require("busted")
 local cjson = require("cjson")
 local anaplan = require("anaplan")
+local emulator_hooks = require("helpers.emulator")
 
 local sdk = {}
 
@@ -33,14 +36,20 @@ sdk.SAS_TOKEN = "sp=r&st=2026-01-01&se=2027-01-01&sig=c2VjcmV0LXNhcy1zaWduYXR1cm
 -- Emulator and client
 ---------------------------------------------------------------------------
 
--- Starts an emulator child process for one spec file. options go to
--- anaplan.emulator.start on top of quick runs and a bounded lifetime.
-function sdk.start_emulator(options)
+-- Returns the options for anaplan.emulator.start: quick runs and a bounded
+-- lifetime, with options added on top.
+local function emulator_settings(options)
   local settings = { port = 0, run_duration = sdk.RUN_DURATION, max_lifetime = 900 }
   for key, value in pairs(options or {}) do
     settings[key] = value
   end
-  return require("anaplan.emulator").start(settings)
+  return settings
+end
+
+-- Starts an emulator child process for one spec file. options go to
+-- anaplan.emulator.start on top of quick runs and a bounded lifetime.
+function sdk.start_emulator(options)
+  return require("anaplan.emulator").start(emulator_settings(options))
 end
 
 -- Forgets everything the emulator stores and restores the settings a test
@@ -69,6 +78,36 @@ function sdk.client(emulator, options)
     settings[key] = value
   end
   return anaplan.Client(settings)
+end
+
+-- Registers the hooks of an end-to-end spec in the describe block being
+-- defined: one emulator for the block, reset before each test, and a new
+-- client for each test, closed after it. use(emulator, client) runs before
+-- each test once both are ready, ahead of the block's own before_each
+-- hooks. options.emulator goes to sdk.start_emulator, options.reset to
+-- sdk.reset and options.client to sdk.client.
+function sdk.client_for_each_test(use, options)
+  options = options or {}
+  local emulator, client
+
+  emulator_hooks.share(emulator_settings(options.emulator), function(started)
+    emulator = started
+  end, function(started)
+    sdk.reset(started, options.reset)
+  end)
+
+  busted.before_each(function()
+    client = sdk.client(emulator, options.client)
+    use(emulator, client)
+  end)
+
+  busted.after_each(function()
+    -- before_each may have failed before it made the client.
+    if client then
+      client:close()
+      client = nil
+    end
+  end)
 end
 
 ---------------------------------------------------------------------------

@@ -2,24 +2,10 @@
 local sdk = require("helpers.sdk")
 
 describe("connections", function()
-  local emulator, client, cw
+  local emulator, cw
 
-  setup(function()
-    emulator = sdk.start_emulator()
-  end)
-
-  teardown(function()
-    emulator:stop()
-  end)
-
-  before_each(function()
-    sdk.reset(emulator)
-    client = sdk.client(emulator)
-    cw = client.cw
-  end)
-
-  after_each(function()
-    client:close()
+  sdk.client_for_each_test(function(shared_emulator, new_client)
+    emulator, cw = shared_emulator, new_client.cw
   end)
 
   describe("create_connection", function()

@@ -9,22 +9,8 @@ local UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 describe("errors", function()
   local emulator, client, cw
 
-  setup(function()
-    emulator = sdk.start_emulator()
-  end)
-
-  teardown(function()
-    emulator:stop()
-  end)
-
-  before_each(function()
-    sdk.reset(emulator)
-    client = sdk.client(emulator)
-    cw = client.cw
-  end)
-
-  after_each(function()
-    client:close()
+  sdk.client_for_each_test(function(shared_emulator, new_client)
+    emulator, client, cw = shared_emulator, new_client, new_client.cw
   end)
 
   describe("http errors", function()

@@ -23,28 +23,17 @@ local function sent_flow(first, second, name)
 end
 
 describe("flows", function()
-  local emulator, client, cw, flows, first_id, second_id
+  local emulator, cw, flows, first_id, second_id
 
-  setup(function()
-    emulator = sdk.start_emulator()
-  end)
-
-  teardown(function()
-    emulator:stop()
+  sdk.client_for_each_test(function(shared_emulator, new_client)
+    emulator, cw = shared_emulator, new_client.cw
   end)
 
   before_each(function()
-    sdk.reset(emulator)
-    client = sdk.client(emulator)
-    cw = client.cw
     flows = cw.flows
     local connection_id = sdk.make_connection(cw, "flow-source")
     first_id = sdk.make_import_integration(cw, connection_id, "flow-first")
     second_id = sdk.make_import_integration(cw, connection_id, "flow-second")
-  end)
-
-  after_each(function()
-    client:close()
   end)
 
   describe("create_flow", function()

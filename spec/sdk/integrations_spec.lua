@@ -21,25 +21,14 @@ local function sent_export_job(connection_id)
 end
 
 describe("integrations", function()
-  local emulator, client, cw, connection_id
+  local emulator, cw, connection_id
 
-  setup(function()
-    emulator = sdk.start_emulator()
-  end)
-
-  teardown(function()
-    emulator:stop()
+  sdk.client_for_each_test(function(shared_emulator, new_client)
+    emulator, cw = shared_emulator, new_client.cw
   end)
 
   before_each(function()
-    sdk.reset(emulator)
-    client = sdk.client(emulator)
-    cw = client.cw
     connection_id = sdk.make_connection(cw, "integration-source")
-  end)
-
-  after_each(function()
-    client:close()
   end)
 
   describe("create_integration", function()

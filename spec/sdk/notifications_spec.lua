@@ -3,28 +3,17 @@
 local sdk = require("helpers.sdk")
 
 describe("notifications", function()
-  local emulator, client, cw, integration_id, notification_id
+  local emulator, cw, integration_id, notification_id
 
-  setup(function()
-    emulator = sdk.start_emulator()
-  end)
-
-  teardown(function()
-    emulator:stop()
+  sdk.client_for_each_test(function(shared_emulator, new_client)
+    emulator, cw = shared_emulator, new_client.cw
   end)
 
   before_each(function()
-    sdk.reset(emulator)
-    client = sdk.client(emulator)
-    cw = client.cw
     local connection_id = sdk.make_connection(cw, "notified-source")
     integration_id = sdk.make_import_integration(cw, connection_id, "notified-import")
     -- Creating an integration also creates its notification configuration.
     notification_id = cw:get_integration(integration_id).notificationId
-  end)
-
-  after_each(function()
-    client:close()
   end)
 
   describe("get_notification_config", function()

@@ -27,25 +27,15 @@ local function page_queries(emulator, route)
 end
 
 describe("paging", function()
-  local emulator, client, cw
+  local emulator, cw
 
-  setup(function()
-    emulator = sdk.start_emulator { page_cap = PAGE_CAP }
-  end)
-
-  teardown(function()
-    emulator:stop()
-  end)
-
-  before_each(function()
-    sdk.reset(emulator, { page_cap = PAGE_CAP })
-    client = sdk.client(emulator, { page_size = PAGE_SIZE })
-    cw = client.cw
-  end)
-
-  after_each(function()
-    client:close()
-  end)
+  sdk.client_for_each_test(function(shared_emulator, new_client)
+    emulator, cw = shared_emulator, new_client.cw
+  end, {
+    emulator = { page_cap = PAGE_CAP },
+    reset = { page_cap = PAGE_CAP },
+    client = { page_size = PAGE_SIZE },
+  })
 
   local function make_connections(count)
     local ids = {}

@@ -2,26 +2,15 @@
 local sdk = require("helpers.sdk")
 
 describe("schedules", function()
-  local emulator, client, cw, integration_id
+  local emulator, cw, integration_id
 
-  setup(function()
-    emulator = sdk.start_emulator()
-  end)
-
-  teardown(function()
-    emulator:stop()
+  sdk.client_for_each_test(function(shared_emulator, new_client)
+    emulator, cw = shared_emulator, new_client.cw
   end)
 
   before_each(function()
-    sdk.reset(emulator)
-    client = sdk.client(emulator)
-    cw = client.cw
     local connection_id = sdk.make_connection(cw, "schedule-source")
     integration_id = sdk.make_import_integration(cw, connection_id, "scheduled-import")
-  end)
-
-  after_each(function()
-    client:close()
   end)
 
   describe("create_schedule", function()
