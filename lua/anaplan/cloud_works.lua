@@ -3,8 +3,9 @@
 -- Each constructor takes a table whose fields are spelled in snake_case or
 -- as the API spells them (not both), validates it on the spot and returns
 -- the API-shaped table: API field names, defaults filled in, ids normalized.
--- A constructor's output is a valid input to any constructor, so outputs
--- nest: ConnectionInput{type = "AzureBlob", body = AzureBlobConnectionInput{...}}.
+-- A constructor accepts its own output and that of the constructors for its
+-- nested fields, so calls nest:
+-- ConnectionInput{type = "AzureBlob", body = AzureBlobConnectionInput{...}}.
 -- Invalid input raises a validation error object listing every problem.
 --
 --   local cw = require("anaplan.cloud_works")

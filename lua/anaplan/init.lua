@@ -140,8 +140,9 @@ function CloudWorks:list_integrations(options)
   return core.call(self._session, "list_integrations", { query = query })
 end
 
--- Pushes the notification id that a selector {notification_id = ...} or
--- {integration_id = ...} designates; the latter reads the integration.
+-- Returns the notification id that a selector {notification_id = ...} or
+-- {integration_id = ...} names. With integration_id it fetches the
+-- integration to read the id.
 local function notification_id(self, method, selector)
   selector = check_options(method, selector, { notification_id = "string", integration_id = "string" })
   if selector.notification_id ~= nil and selector.integration_id ~= nil then
@@ -256,13 +257,14 @@ function Client.__tostring(self)
 end
 
 -- Sends one request to a path under cloudworks_url and returns the decoded
--- answer: the way to reach an endpoint this SDK does not wrap.
+-- response, or the body as a string when raw is true. Use it to reach an
+-- endpoint that this SDK does not wrap.
 function Client:request(method, path, body_json, raw)
   return self._session:request(method, path, body_json, raw)
 end
 
--- anaplan.Client{...}: see the README for the options. Validates them all;
--- nothing is sent until the first call.
+-- anaplan.Client{...}: see the README for the options. Validates them all
+-- at once, and sends nothing until the first call.
 function anaplan.Client(options)
   if type(options) ~= "table" then
     raise("validation", "anaplan.Client takes a table of options")
