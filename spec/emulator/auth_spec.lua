@@ -6,6 +6,7 @@ local json = require("anaplan.emulator.json")
 local server = require("anaplan.emulator.server")
 local client = require("anaplan.emulator.client")
 local auth = require("anaplan.emulator.auth")
+local shell = require("helpers.shell")
 
 local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 local START = 1700000000.0
@@ -28,12 +29,7 @@ local function fake_state()
   return state
 end
 
-local function read_file(path)
-  local file = assert(io.open(path, "rb"))
-  local data = file:read("a")
-  file:close()
-  return data
-end
+local read_file = shell.read_file
 
 local function write_file(path, data)
   local file = assert(io.open(path, "wb"))
@@ -49,9 +45,7 @@ local function random_bytes(count)
   return table.concat(bytes)
 end
 
-local function run(command)
-  assert(os.execute(command .. " >/dev/null 2>&1"), "command failed: " .. command)
-end
+local run = shell.run
 
 describe("emulator auth API", function()
   local emulator, now

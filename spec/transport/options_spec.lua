@@ -2,17 +2,12 @@
 -- problems named with their option, and no request made by the constructor.
 local core = require("anaplan.core")
 local emulator_module = require("anaplan.emulator")
+local transport = require("helpers.transport")
 
 local USER_EMAIL = "dev@example.com"
 local PASSWORD = "options-spec-password"
 
--- Returns the error that fn(...) raises; fails the test when it raises none.
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(core.is_error(err), "expected an error object, got " .. tostring(err))
-  return err
-end
+local catch = transport.catch
 
 -- Returns options for basic login with key = value pairs of changes applied;
 -- a change whose value is false removes that option.

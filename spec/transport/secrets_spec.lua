@@ -7,6 +7,7 @@ local cjson = require("cjson")
 local emulator_auth = require("anaplan.emulator.auth")
 local emulator_module = require("anaplan.emulator")
 local fixture_server = require("transport.fixture_server")
+local shell = require("helpers.shell")
 
 local USER_EMAIL = "dev@example.com"
 local PASSWORD = "secrets-spec-password-e41b"
@@ -14,16 +15,7 @@ local GIVEN_TOKEN = "secrets-spec-given-token-77d0"
 local KEY_PASSWORD = "secrets-spec-key-password-09c2"
 local SAS_TOKEN = "sp=racwdl&st=2026-01-01&sig=c2VjcmV0cy1zcGVjLXNhcw"
 
-local function run(command)
-  assert(os.execute(command .. " >/dev/null 2>&1"), "command failed: " .. command)
-end
-
-local function read_file(path)
-  local file = assert(io.open(path, "rb"))
-  local data = file:read("a")
-  file:close()
-  return data
-end
+local run, read_file = shell.run, shell.read_file
 
 describe("secrets", function()
   local emulator, fixture, dir, key_path, encrypted_key_path, cert_path
