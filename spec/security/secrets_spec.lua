@@ -4,7 +4,8 @@
 -- each secret.
 local anaplan = require("anaplan")
 local cloud_works = require("anaplan.cloud_works")
-local emulator_module = require("anaplan.emulator")
+local emulator_hooks = require("helpers.emulator")
+local shell = require("helpers.shell")
 
 local PASSWORD = "pw-Secret-7f3a91"
 local SAS_TOKEN = "sv=2026&sig=SAS-Secret-c0ffee42"
@@ -23,12 +24,7 @@ local function run_command(command)
   return output
 end
 
-local function read_file(path)
-  local file = assert(io.open(path, "rb"))
-  local text = file:read("a")
-  file:close()
-  return text
-end
+local read_file = shell.read_file
 
 -- Makes an RSA key encrypted with KEY_PASSWORD and a self-signed certificate
 -- for dev@example.com; returns their PEM texts.
@@ -128,16 +124,11 @@ describe("secrets", function()
     expect_error(cw.list_connections, cw)
   end
 
-  setup(function()
-    emulator = emulator_module.start { port = 0, password = PASSWORD }
-  end)
-
-  teardown(function()
-    emulator:stop()
+  emulator_hooks.share({ port = 0, password = PASSWORD }, function(started)
+    emulator = started
   end)
 
   before_each(function()
-    emulator:reset()
     produced = {}
   end)
 

@@ -3,28 +3,15 @@
 -- the keys that must be rejected before any request goes out.
 local core = require("anaplan.core")
 local cjson = require("cjson")
-local emulator_module = require("anaplan.emulator")
 local emulator_auth = require("anaplan.emulator.auth")
+local emulator_hooks = require("helpers.emulator")
+local shell = require("helpers.shell")
+local transport = require("helpers.transport")
 
 local KEY_PASSWORD = "certificate-spec-key-password"
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(core.is_error(err), "expected an error object, got " .. tostring(err))
-  return err
-end
-
-local function run(command)
-  assert(os.execute(command .. " >/dev/null 2>&1"), "command failed: " .. command)
-end
-
-local function read_file(path)
-  local file = assert(io.open(path, "rb"))
-  local data = file:read("a")
-  file:close()
-  return data
-end
+local catch = transport.catch
+local run, read_file = shell.run, shell.read_file
 
 -- Returns the base64 lines of a PEM file: none of them may show up in a message.
 local function pem_lines(path)
@@ -46,8 +33,11 @@ end
 describe("certificate login", function()
   local emulator, dir, files
 
+  emulator_hooks.share({ port = 0, max_lifetime = 600 }, function(started)
+    emulator = started
+  end)
+
   setup(function()
-    emulator = emulator_module.start({ port = 0, max_lifetime = 600 })
     dir = os.tmpname()
     os.remove(dir)
     run("mkdir -m 700 " .. dir)
@@ -77,15 +67,10 @@ describe("certificate login", function()
   end)
 
   teardown(function()
-    emulator:stop()
     for _, path in pairs(files) do
       os.remove(path)
     end
     os.remove(dir)
-  end)
-
-  before_each(function()
-    emulator:reset()
   end)
 
   local function new_session(certificate, private_key, key_password, logger)

@@ -2,7 +2,8 @@
 -- tokens, re-login after 401, refresh ahead of expiry and close().
 local core = require("anaplan.core")
 local cjson = require("cjson")
-local emulator_module = require("anaplan.emulator")
+local emulator_hooks = require("helpers.emulator")
+local transport = require("helpers.transport")
 local emulator_client = require("anaplan.emulator.client")
 local emulator_auth = require("anaplan.emulator.auth")
 local uv = require("luv")
@@ -11,12 +12,7 @@ local USER_EMAIL = "dev@example.com"
 local PASSWORD = "login-spec-password"
 local CONNECTIONS = "/2/0/integrations/connections"
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(core.is_error(err), "expected an error object, got " .. tostring(err))
-  return err
-end
+local catch = transport.catch
 
 -- Returns "METHOD path" for each request the emulator received.
 local function request_lines(emulator)
@@ -55,16 +51,11 @@ end
 describe("session login", function()
   local emulator
 
-  setup(function()
-    emulator = emulator_module.start({ port = 0, password = PASSWORD, max_lifetime = 600 })
-  end)
-
-  teardown(function()
-    emulator:stop()
+  emulator_hooks.share({ port = 0, password = PASSWORD, max_lifetime = 600 }, function(started)
+    emulator = started
   end)
 
   before_each(function()
-    emulator:reset()
     emulator:configure({ token_ttl = 2100 })
   end)
 

@@ -3,34 +3,28 @@
 -- errors with their envelope or an excerpt, and the response size cap.
 local core = require("anaplan.core")
 local cjson = require("cjson")
-local emulator_module = require("anaplan.emulator")
+local emulator_hooks = require("helpers.emulator")
 local fixture_server = require("transport.fixture_server")
+local transport = require("helpers.transport")
 
 local USER_EMAIL = "dev@example.com"
 local PASSWORD = "responses-spec-password"
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(core.is_error(err), "expected an error object, got " .. tostring(err))
-  return err
-end
+local catch = transport.catch
 
 describe("session responses", function()
   local emulator, fixture
 
+  emulator_hooks.share({ port = 0, password = PASSWORD, max_lifetime = 600 }, function(started)
+    emulator = started
+  end)
+
   setup(function()
-    emulator = emulator_module.start({ port = 0, password = PASSWORD, max_lifetime = 600 })
     fixture = fixture_server.start()
   end)
 
   teardown(function()
-    emulator:stop()
     fixture.stop()
-  end)
-
-  before_each(function()
-    emulator:reset()
   end)
 
   local function emulator_session(options)

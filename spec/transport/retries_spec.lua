@@ -2,8 +2,9 @@
 -- create, counted in the emulator's request log; Retry-After and backoff
 -- waits; timeouts; connection failures.
 local core = require("anaplan.core")
-local emulator_module = require("anaplan.emulator")
+local emulator_hooks = require("helpers.emulator")
 local fixture_server = require("transport.fixture_server")
+local transport = require("helpers.transport")
 local uv = require("luv")
 
 local USER_EMAIL = "dev@example.com"
@@ -11,12 +12,7 @@ local PASSWORD = "retries-spec-password"
 local CONNECTION_ID = "0123456789abcdef0123456789abcdef"
 local TIMEOUT = 0.4
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(core.is_error(err), "expected an error object, got " .. tostring(err))
-  return err
-end
+local catch = transport.catch
 
 local function seconds_since(start)
   return (uv.hrtime() - start) / 1e9
@@ -63,16 +59,8 @@ local FAULTS = {
 describe("session retries", function()
   local emulator
 
-  setup(function()
-    emulator = emulator_module.start({ port = 0, password = PASSWORD, max_lifetime = 600 })
-  end)
-
-  teardown(function()
-    emulator:stop()
-  end)
-
-  before_each(function()
-    emulator:reset()
+  emulator_hooks.share({ port = 0, password = PASSWORD, max_lifetime = 600 }, function(started)
+    emulator = started
   end)
 
   -- Returns a session and the list its logger fills with "level message".
