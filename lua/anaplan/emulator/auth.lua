@@ -2,8 +2,8 @@
 -- token validate, refresh and logout, and the token check for CloudWorks.
 --
 -- Certificate logins are verified with the openssl command-line tool. Each
--- check runs a few short blocking processes, which stall the server for some
--- milliseconds, which is fine for a development tool.
+-- check runs four openssl processes one after another and blocks the server
+-- until they end, which is acceptable for a development tool.
 local json = require("anaplan.emulator.json")
 
 local auth = {}

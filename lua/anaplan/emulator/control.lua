@@ -1,6 +1,7 @@
 -- The emulator's control API under /__emulator/, for tests: reset, the log of
 -- requests received, run-time settings, run outcomes, token expiry, faults
--- to inject, and shutdown. Control requests are not logged and draw no faults.
+-- to inject, and shutdown. Control requests are neither logged nor subject
+-- to faults.
 local json = require("anaplan.emulator.json")
 
 local control = {}
@@ -133,8 +134,8 @@ local function fault_matches(fault, method, path)
   return path == fault.path
 end
 
--- Returns the first fault that matches the request and uses one of its
--- count, or nil.
+-- Returns the first fault that matches the request, or nil. Each match
+-- uses up one of the fault's count, and the last one removes the fault.
 function Control:take_fault(method, path)
   for index, fault in ipairs(self.faults) do
     if fault_matches(fault, method, path) then

@@ -15,7 +15,7 @@ common.NUMERIC_DESCRIPTION = "a string of digits"
 -- The Checker spec of a required id of 32 lowercase hexadecimal characters.
 common.ID_SPEC = { type = "string", required = true, pattern = common.LOWER_HEX_ID, description = common.ID_DESCRIPTION }
 
--- The live API documents 25 as the page size of GET /integrations without
+-- The API description gives 25 as the page size of GET /integrations without
 -- `limit`. The emulator uses the same default for every list.
 common.DEFAULT_PAGE_SIZE = 25
 
@@ -232,7 +232,8 @@ end
 
 -- A Checker collects every problem found in a request body, so that one 400
 -- lists them all. Messages name the field and never repeat a submitted value,
--- except values of enumerated fields, which are never secrets.
+-- except the wrong value of an enumerated field. No secret field is
+-- enumerated, so that value is shown to help the caller.
 local Checker = {}
 Checker.__index = Checker
 

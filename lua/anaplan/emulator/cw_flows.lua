@@ -388,7 +388,7 @@ flows.update = with_flow(function(state, ctx, flow)
   return common.success()
 end)
 
--- DELETE /integrationflows/{integrationFlowId}: refused while it runs.
+-- DELETE /integrationflows/{integrationFlowId}: rejected with 409 while it runs.
 flows.delete = with_flow(function(state, ctx, flow)
   if is_running(state, flow) then
     return common.conflict("Integration flow is running")

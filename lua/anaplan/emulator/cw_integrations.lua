@@ -249,7 +249,7 @@ local function sort_by_name(items, descending)
   end)
 end
 
--- Returns how many integrations and flows the tenant holds.
+-- Returns how many integrations and flows the tenant has.
 function integrations.tenant_count(state)
   local count = 0
   for _ in pairs(state.integrations) do
@@ -341,8 +341,8 @@ local function used_by_flow(state, integration_id)
   return false
 end
 
--- DELETE /integrations/{integrationId}: refused while a run is in flight
--- and while a flow has the integration as a step.
+-- DELETE /integrations/{integrationId}: rejected with 409 while a run is in
+-- flight and while a flow has the integration as a step.
 integrations.delete = common.with_integration(function(state, ctx, integration)
   if runs.is_busy(state, integration, ctx.now) then
     return common.conflict("Integration is running")

@@ -80,9 +80,10 @@ local function check_integrations(check, state, ids, own_id)
   return not duplicate
 end
 
--- Checks a NotificationRequest body. Returns integration ids, channels and
--- rules, or nil; the second result is false when an integration named
--- already has a configuration other than `own_id`.
+-- Checks a NotificationRequest body. Returns a table of integration ids,
+-- channels and rules, or nil when a problem was added. The second result is
+-- false when a named integration already has a configuration other than
+-- `own_id`.
 local function check_request(check, state, req, own_id)
   local body = check:body(req)
   if not body then

@@ -15,8 +15,9 @@ model.OUTCOMES = { "success", "partial_failure", "failure" }
 local TOTAL_ROWS = 10
 local PARTIAL_FAILED_ROWS = 2
 
--- Live executionErrorCode values: 38 marks a partial success, 12 an import
--- data-type mismatch. The emulator reports every failure as the latter.
+-- executionErrorCode values that the API description lists: 38 marks a
+-- partial success, 12 an import data-type mismatch. The emulator reports
+-- every failure as the latter.
 model.PARTIAL_SUCCESS_CODE = 38
 model.FAILURE_CODE = 12
 

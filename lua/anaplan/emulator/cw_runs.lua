@@ -30,7 +30,8 @@ function runs.start(state, integration, start, user_name, flow_run_id)
     kind = integration.integration_type,
     actions = model.actions_of(integration),
     user_name = user_name,
-    -- Flow steps report "manual" as well: the user started the flow.
+    -- NOTE: flow steps report "manual" as well, but the API description
+    -- lists "manual_inf" for a run that a user started from within a flow.
     trigger_source = "manual",
     -- NOTE: flowGroupId carries the flow run's id, which groups the step
     -- runs of one flow run. The live API describes it only as the id of

@@ -35,7 +35,9 @@ local TYPE_FIELDS = {
 }
 
 -- repeatEvery counts hours for hourly schedules and picks the nth weekday
--- of the month (1 to 5) for monthly_relative_weekday ones.
+-- of the month for monthly_relative_weekday ones.
+-- NOTE: the API states no limits for it. 24 and 5 are the largest values
+-- that make sense, and the SDK's validator uses the same ones.
 local REPEAT_EVERY_MAX = { hourly = 24, monthly_relative_weekday = 5 }
 
 -- Days of the week are numbered 0 (Sunday) to 6.

@@ -1,7 +1,7 @@
 -- JSON for the emulator: lua-cjson decodes, this module encodes.
 --
 -- lua-cjson 2.1.0 (Debian 12) writes an empty table as {} and decodes every
--- number as a float, but the live API answers `"jobs": []` and integer ids.
+-- number as a float, but the live API responds with `"jobs": []` and integer ids.
 -- Tables built with json.array() or json.object() keep their kind when empty.
 -- An unmarked empty table is written as an object, so mark every array that
 -- may be empty.

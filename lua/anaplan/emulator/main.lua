@@ -32,8 +32,6 @@ Options:
   --help                show this help and exit
 ]]
 
--- Options that take a value: the name in the settings table and a parser
--- that returns the value or nil.
 local function parse_integer(text, min, max)
   local value = math.tointeger(tonumber(text))
   if value and value >= min and (not max or value <= max) then
@@ -48,6 +46,8 @@ local function parse_seconds(text, allow_zero)
   end
 end
 
+-- Options that take a value: the key in the settings table, a parser that
+-- returns the value or nil, and the expected value for error messages.
 local VALUE_OPTIONS = {
   ["--host"] = { "host", function(text) return text end, "a loopback address" },
   ["--port"] = { "port", function(text) return parse_integer(text, 0, 65535) end, "an integer from 0 to 65535" },

@@ -3,8 +3,9 @@
 --
 -- Requests on a connection are handled one at a time: reading pauses while a
 -- request is being handled, so responses go out in order and a client that
--- pipelines cannot grow the buffers. Request bodies need Content-Length, as
--- every client of this API sends it. Chunked request bodies are rejected.
+-- pipelines cannot grow the buffers. Request bodies need Content-Length,
+-- which the SDK's libcurl requests always send, and a request with
+-- Transfer-Encoding is rejected with 411.
 local uv = require("luv")
 local json = require("anaplan.emulator.json")
 local auth = require("anaplan.emulator.auth")
