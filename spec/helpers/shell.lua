@@ -1,5 +1,5 @@
 -- Shell commands and file reads for the specs that make throwaway keys and
--- certificates with the openssl command-line tool.
+-- certificates with the openssl command-line tool, or build C hosts with gcc.
 --
 -- This module runs with the global environment, not a spec file's, so it
 -- takes busted's assert from luassert itself: a failed command then fails
@@ -21,6 +21,22 @@ function shell.read_file(path)
   local data = file:read("a")
   file:close()
   return data
+end
+
+-- Quotes text as one word for /bin/sh.
+function shell.quote(text)
+  return "'" .. text:gsub("'", "'\\''") .. "'"
+end
+
+-- Runs a shell command and returns its exit code and its output (stdout and
+-- stderr together). LD_PRELOAD is removed, because the sanitizer pass
+-- preloads ASan into busted, and neither gcc nor a host built with its own
+-- ASan runtime may inherit it.
+function shell.capture(command)
+  local pipe = luassert(io.popen("env -u LD_PRELOAD " .. command .. " 2>&1", "r"))
+  local output = pipe:read("a")
+  local _, _, code = pipe:close()
+  return code, output
 end
 
 return shell

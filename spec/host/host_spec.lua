@@ -5,21 +5,9 @@
 -- configured with -DANAPLAN_SANITIZE=ON, the host is built with ASan and
 -- UBSan too. ANAPLAN_HOST_WRAPPER, when set, is put in front of the host's
 -- command line (scripts/valgrind.sh sets it to run the host under memcheck).
+local shell = require("helpers.shell")
 
--- Quotes a string for /bin/sh.
-local function shell_quote(text)
-  return "'" .. text:gsub("'", "'\\''") .. "'"
-end
-
--- Runs a shell command and returns its exit code and its output (stdout and
--- stderr together). LD_PRELOAD is removed: gcc must not run under the ASan
--- runtime that the sanitizer pass preloads, and the host links its own.
-local function run(command)
-  local pipe = assert(io.popen("env -u LD_PRELOAD " .. command .. " 2>&1", "r"))
-  local output = pipe:read("a")
-  local _, _, code = pipe:close()
-  return code, output
-end
+local shell_quote, run = shell.quote, shell.capture
 
 local function read_file(path)
   local file = io.open(path, "r")

@@ -6,22 +6,11 @@
 -- The core under test is the one busted's cpath finds, so the sanitizer
 -- build is checked the same way.
 local fixture_server = require("transport.fixture_server")
+local shell = require("helpers.shell")
 
 local HERE = "spec/transport/"
 
-local function shell_quote(text)
-  return "'" .. text:gsub("'", "'\\''") .. "'"
-end
-
--- Runs a shell command; returns its exit code and its output (stdout and
--- stderr together). LD_PRELOAD is removed, because the sanitizer pass
--- preloads ASan into busted and neither gcc nor the host must inherit it.
-local function run(command)
-  local pipe = assert(io.popen("env -u LD_PRELOAD " .. command .. " 2>&1", "r"))
-  local output = pipe:read("a")
-  local _, _, code = pipe:close()
-  return code, output
-end
+local shell_quote, run = shell.quote, shell.capture
 
 local function core_cpath()
   local path = package.searchpath("anaplan.core", package.cpath)

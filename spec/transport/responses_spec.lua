@@ -4,7 +4,6 @@
 local core = require("anaplan.core")
 local cjson = require("cjson")
 local emulator_hooks = require("helpers.emulator")
-local fixture_server = require("transport.fixture_server")
 local transport = require("helpers.transport")
 
 local USER_EMAIL = "dev@example.com"
@@ -19,12 +18,8 @@ describe("session responses", function()
     emulator = started
   end)
 
-  setup(function()
-    fixture = fixture_server.start()
-  end)
-
-  teardown(function()
-    fixture.stop()
+  transport.share_fixture_server(function(started)
+    fixture = started
   end)
 
   local function emulator_session(options)

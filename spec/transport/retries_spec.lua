@@ -3,7 +3,6 @@
 -- waits; timeouts; connection failures.
 local core = require("anaplan.core")
 local emulator_hooks = require("helpers.emulator")
-local fixture_server = require("transport.fixture_server")
 local transport = require("helpers.transport")
 local uv = require("luv")
 
@@ -286,12 +285,8 @@ describe("session retries", function()
     describe("in the TLS handshake", function()
       local fixture
 
-      setup(function()
-        fixture = fixture_server.start()
-      end)
-
-      teardown(function()
-        fixture.stop()
+      transport.share_fixture_server(function(started)
+        fixture = started
       end)
 
       -- Returns how many connections the fixture's hang-up listener closed.
