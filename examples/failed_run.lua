@@ -5,8 +5,9 @@
 --
 -- The runs fail on purpose: the script sets the local emulator it starts to
 -- fail the next run of each integration. The live API offers no such
--- switch, so with ANAPLAN_USER_EMAIL and ANAPLAN_PASSWORD set the script
--- only explains what it needs and exits.
+-- switch, so when support.lua connects elsewhere (credentials or
+-- ANAPLAN_CLOUDWORKS_URL set) the script only explains what it needs and
+-- exits.
 local support = dofile(((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/support.lua")
 local anaplan = require("anaplan")
 local cw_models = require("anaplan.cloud_works")

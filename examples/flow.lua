@@ -16,8 +16,9 @@ local step = support.step
 
 -- Polls the flow every half second until its latest run has ended and is
 -- not the run that started at previous_start (nil for the first run), and
--- returns that run. wait_for_run cannot follow a flow run, because the run
--- status route does not know flow run ids (the emulator answers 404).
+-- returns that run. wait_for_run cannot follow a flow run: the run status
+-- route takes integration run ids, and the emulator responds with 404 to a
+-- flow run id.
 local function wait_for_flow(flow_id, previous_start, timeout)
   local deadline = os.time() + timeout
   while true do

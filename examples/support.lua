@@ -2,16 +2,18 @@
 -- of what a script creates so that one clean-up deletes all of it.
 --
 -- From a source checkout the examples use the tree's lua/ folder and the
--- CMake build; once installed with LuaRocks they use the installed module.
--- With ANAPLAN_USER_EMAIL and ANAPLAN_PASSWORD (or ANAPLAN_TOKEN) set, a
--- client talks to the live API (or to ANAPLAN_AUTH_URL and
--- ANAPLAN_CLOUDWORKS_URL when set); otherwise an example starts a local
--- emulator of its own and stops it when done.
+-- CMake build. Once installed with LuaRocks they use the installed module.
+-- When ANAPLAN_USER_EMAIL and ANAPLAN_PASSWORD, or ANAPLAN_TOKEN, or
+-- ANAPLAN_CLOUDWORKS_URL is set, the client logs in with the credentials
+-- given and calls ANAPLAN_AUTH_URL and ANAPLAN_CLOUDWORKS_URL, falling back
+-- to the live API's URLs for those unset. Otherwise an example starts a
+-- local emulator of its own and stops it when done.
 local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 local tree_path = here .. "/../lua/?.lua;" .. here .. "/../lua/?/init.lua"
 local tree_cpath = here .. "/../build/?.so"
 if os.getenv("LUA_CPATH") then
-  -- Whoever set LUA_CPATH chose the build (a sanitizer build, say): theirs first.
+  -- A caller that set LUA_CPATH chose the build (a sanitizer build, say),
+  -- so its paths come first.
   package.path = package.path .. ";" .. tree_path
   package.cpath = package.cpath .. ";" .. tree_cpath
 else
@@ -30,8 +32,8 @@ local support = {}
 support.workspace_id = os.getenv("ANAPLAN_WORKSPACE_ID") or "8a868cda860a533a0186334e91805794"
 support.model_id = os.getenv("ANAPLAN_MODEL_ID") or "e2e3a0a8b2f54e4fa18d1d9c4b1f7f11"
 
--- Returns a client and a function that closes it (and stops the emulator,
--- if one was started). Prints where the client points.
+-- Returns a client, a function that closes it (and stops the emulator, if
+-- one was started) and the emulator or nil. Prints where the client points.
 function support.connect(options)
   options = options or {}
   local email, password = os.getenv("ANAPLAN_USER_EMAIL"), os.getenv("ANAPLAN_PASSWORD")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds the C core,
-# and runs examples/quickstart.lua (against a fresh local emulator unless
-# ANAPLAN_USER_EMAIL and ANAPLAN_PASSWORD are set).
+# and runs examples/quickstart.lua, against a fresh local emulator unless
+# credentials or ANAPLAN_CLOUDWORKS_URL are set (see examples/support.lua).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
