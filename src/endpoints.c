@@ -449,10 +449,13 @@ static jsonbuf *push_body(lua_State *L, const operation *op, int body_idx, int i
     return buf;
 }
 
-/* Shortest secret value that is masked, because masking shorter ones would
- * mangle ordinary words of a message. The schema accepts any non-empty
- * credential, but real SAS tokens and keys run to dozens of characters. */
+/* Shortest secret value that is masked in place, because masking shorter
+ * ones would mangle ordinary words of a message. Real SAS tokens and keys
+ * run to dozens of characters; a shorter secret found in a server's text
+ * makes the whole text withheld instead. */
 #define MIN_MASKED_SECRET 4
+
+#define WITHHELD_TEXT "(withheld: the server's text quotes a credential of the request)"
 
 /* Runs session_perform under lua_pcall for perform_masked. Argument 1 is
  * the request as a light userdata, argument 2 the session. */
@@ -464,26 +467,57 @@ static int perform_protected(lua_State *L)
     return 1;
 }
 
+/* Pushes what stands in for the field name of the error at err_idx when its
+ * text is withheld: the message keeps its lead (operation, method, path and
+ * status), other fields are replaced whole. */
+static void push_withheld(lua_State *L, int err_idx, const char *name)
+{
+    if (strcmp(name, "message") != 0) {
+        lua_pushliteral(L, WITHHELD_TEXT);
+        return;
+    }
+    lua_getfield(L, err_idx, "operation");
+    lua_getfield(L, err_idx, "method");
+    lua_getfield(L, err_idx, "path");
+    lua_getfield(L, err_idx, "status");
+    lua_pushfstring(L, "%s (%s %s) failed: HTTP %s %s",
+                    lua_isstring(L, -4) ? lua_tostring(L, -4) : "request",
+                    lua_isstring(L, -3) ? lua_tostring(L, -3) : "?",
+                    lua_isstring(L, -2) ? lua_tostring(L, -2) : "?",
+                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "error", WITHHELD_TEXT);
+    lua_replace(L, -5);
+    lua_pop(L, 3);
+}
+
 /* Replaces every secret of the array at secrets_idx in the string field
- * name of the error table at err_idx with "***". */
+ * name of the error table at err_idx with "***", or the whole field with
+ * WITHHELD_TEXT when it contains a secret too short to mask in place. */
 static void mask_field(lua_State *L, int err_idx, const char *name, int secrets_idx)
 {
     lua_Integer n = (lua_Integer)lua_rawlen(L, secrets_idx);
+    int withhold = 0;
 
     if (lua_getfield(L, err_idx, name) != LUA_TSTRING) {
         lua_pop(L, 1);
         return;
     }
-    for (lua_Integer i = 1; i <= n; i++) {
+    for (lua_Integer i = 1; i <= n && !withhold; i++) {
         size_t len;
+        const char *secret;
 
         lua_rawgeti(L, secrets_idx, i);
-        lua_tolstring(L, -1, &len);
+        secret = lua_tolstring(L, -1, &len);
         if (len >= MIN_MASKED_SECRET) {
-            luaL_gsub(L, lua_tostring(L, -2), lua_tostring(L, -1), "***");
+            luaL_gsub(L, lua_tostring(L, -2), secret, "***");
             lua_replace(L, -3);
+        } else if (len > 0 && strstr(lua_tostring(L, -2), secret) != NULL) {
+            withhold = 1;
         }
         lua_pop(L, 1);
+    }
+    if (withhold) {
+        lua_pop(L, 1);
+        push_withheld(L, err_idx, name);
     }
     lua_setfield(L, err_idx, name);
 }
