@@ -413,7 +413,7 @@ struct curl_slist *auth_append_token_header(struct curl_slist *headers, const au
 
 /* Replaces each copy of secret in text[0..*len) with "***" (or as many
  * stars as the secret has bytes, when it has fewer than three). */
-static void mask_secret(char *text, size_t *len, const char *secret)
+void auth_mask_secret(char *text, size_t *len, const char *secret)
 {
     static const char stars[] = "***";
     size_t n = secret != NULL ? strlen(secret) : 0;
@@ -439,9 +439,9 @@ void auth_redact(const auth_state *a, char *text, size_t *len)
 {
     /* The password last: it is the shortest, and masking it inside a
      * longer secret first would leave the rest of that secret in place. */
-    mask_secret(text, len, a->basic_credential);
-    mask_secret(text, len, a->token);
-    mask_secret(text, len, a->password);
+    auth_mask_secret(text, len, a->basic_credential);
+    auth_mask_secret(text, len, a->token);
+    auth_mask_secret(text, len, a->password);
 }
 
 /* ----------------------------------------------------- certificate body */

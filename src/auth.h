@@ -108,6 +108,9 @@ void auth_free(auth_state *a);
  * request's Authorization header. Never allocates. */
 void auth_redact(const auth_state *a, char *text, size_t *len);
 
+/* Replaces every copy of secret in text[0..*len) the way auth_redact does. */
+void auth_mask_secret(char *text, size_t *len, const char *secret);
+
 /* Returns "basic", "certificate", "token" or "none". */
 const char *auth_kind_name(auth_kind kind);
 

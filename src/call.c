@@ -168,12 +168,15 @@ int call_raise_transfer_error(lua_State *L, session *s, const call *c)
     return lua_error(L);
 }
 
-/* Masks the session's secrets in the response body, which is about to go
- * into an error object. */
-static void redact_body(session *s)
+/* Masks the session's secrets and the call's body credentials in the
+ * response body, which is about to go into an error object. */
+static void redact_body(session *s, const call *c)
 {
-    if (s->transfer.body != NULL)
-        auth_redact(&s->auth, s->transfer.body, &s->transfer.body_len);
+    if (s->transfer.body == NULL)
+        return;
+    for (size_t i = 0; i < c->nsecrets; i++)
+        auth_mask_secret(s->transfer.body, &s->transfer.body_len, c->secrets[i]);
+    auth_redact(&s->auth, s->transfer.body, &s->transfer.body_len);
 }
 
 /* Pushes an error of the given kind for the HTTP response in s->transfer:
@@ -193,7 +196,7 @@ static void push_response_error(lua_State *L, session *s, const call *c, const c
     int has_code = 0;
     int excerpt = 0;
 
-    redact_body(s);
+    redact_body(s, c);
     body = s->transfer.body != NULL ? s->transfer.body : "";
     len = s->transfer.body_len;
     has_body = len > 0 && !transfer_is_blank(body, len);
@@ -271,7 +274,7 @@ static void push_success(lua_State *L, session *s, const call *c, int raw)
     } else if (t->body_len == 0 || transfer_is_blank(body, t->body_len)) {
         lua_newtable(L);
     } else if (!transfer_decode_json(L, body, t->body_len)) {
-        redact_body(s);
+        redact_body(s, c);
         call_push_lead(L, c);
         transfer_push_excerpt(L, body, t->body_len);
         errors_push(L, "http", "%s: HTTP %d returned a body that is not JSON: %s",
@@ -302,6 +305,8 @@ static int perform_protected(lua_State *L)
     c.path = req->path;
     c.body = req->body;
     c.body_len = req->body != NULL ? req->body_len : 0;
+    c.secrets = req->secrets;
+    c.nsecrets = req->secrets != NULL ? req->nsecrets : 0;
     c.credential = SEND_TOKEN;
     c.url = lua_pushfstring(L, "%s%s", s->cloudworks_url, req->path);
 

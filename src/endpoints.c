@@ -449,86 +449,29 @@ static jsonbuf *push_body(lua_State *L, const operation *op, int body_idx, int i
     return buf;
 }
 
-/* Shortest secret value that is masked in place, because masking shorter
- * ones would mangle ordinary words of a message. Real SAS tokens and keys
- * run to dozens of characters; a shorter secret found in a server's text
- * makes the whole text withheld instead. */
-#define MIN_MASKED_SECRET 4
-
-#define WITHHELD_TEXT "(withheld: the server's text quotes a credential of the request)"
-
-/* Runs session_perform under lua_pcall for perform_masked. Argument 1 is
- * the request as a light userdata, argument 2 the session. */
-static int perform_protected(lua_State *L)
+/* Pushes s JSON-escaped (without the quotes) and returns 1, or pushes
+ * nothing and returns 0 when escaping leaves s as it is. */
+static int push_escaped_spelling(lua_State *L, jsonbuf *buf, const char *s, size_t len)
 {
-    const request *req = lua_touserdata(L, 1);
-
-    session_perform(L, 2, req);
+    jsonbuf_reset(buf);
+    jsonbuf_add_string(L, buf, s, len);
+    /* The escaped text sits between the quotes jsonbuf_add_string wrote. */
+    if (buf->len - 2 == len && memcmp(buf->data + 1, s, len) == 0)
+        return 0;
+    lua_pushlstring(L, buf->data + 1, buf->len - 2);
     return 1;
 }
 
-/* Pushes what stands in for the field name of the error at err_idx when its
- * text is withheld: the message keeps its lead (operation, method, path and
- * status), other fields are replaced whole. */
-static void push_withheld(lua_State *L, int err_idx, const char *name)
-{
-    if (strcmp(name, "message") != 0) {
-        lua_pushliteral(L, WITHHELD_TEXT);
-        return;
-    }
-    lua_getfield(L, err_idx, "operation");
-    lua_getfield(L, err_idx, "method");
-    lua_getfield(L, err_idx, "path");
-    lua_getfield(L, err_idx, "status");
-    lua_pushfstring(L, "%s (%s %s) failed: HTTP %s %s",
-                    lua_isstring(L, -4) ? lua_tostring(L, -4) : "request",
-                    lua_isstring(L, -3) ? lua_tostring(L, -3) : "?",
-                    lua_isstring(L, -2) ? lua_tostring(L, -2) : "?",
-                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "error", WITHHELD_TEXT);
-    lua_replace(L, -5);
-    lua_pop(L, 3);
-}
-
-/* Replaces every secret of the array at secrets_idx in the string field
- * name of the error table at err_idx with "***", or the whole field with
- * WITHHELD_TEXT when it contains a secret too short to mask in place. */
-static void mask_field(lua_State *L, int err_idx, const char *name, int secrets_idx)
-{
-    lua_Integer n = (lua_Integer)lua_rawlen(L, secrets_idx);
-    int withhold = 0;
-
-    if (lua_getfield(L, err_idx, name) != LUA_TSTRING) {
-        lua_pop(L, 1);
-        return;
-    }
-    for (lua_Integer i = 1; i <= n && !withhold; i++) {
-        size_t len;
-        const char *secret;
-
-        lua_rawgeti(L, secrets_idx, i);
-        secret = lua_tolstring(L, -1, &len);
-        if (len >= MIN_MASKED_SECRET) {
-            luaL_gsub(L, lua_tostring(L, -2), secret, "***");
-            lua_replace(L, -3);
-        } else if (len > 0 && strstr(lua_tostring(L, -2), secret) != NULL) {
-            withhold = 1;
-        }
-        lua_pop(L, 1);
-    }
-    if (withhold) {
-        lua_pop(L, 1);
-        push_withheld(L, err_idx, name);
-    }
-    lua_setfield(L, err_idx, name);
-}
-
-/* Appends to the array at secrets_idx the JSON-escaped spelling of each of
- * its strings that escaping changes (a private key's newlines become \n),
- * since a server quoting the request back quotes the JSON text. */
+/* Appends to the array at secrets_idx the JSON-escaped spellings of each of
+ * its strings that escaping changes (a private key's newline becomes \n).
+ * A server that quotes the JSON request in its JSON response escapes it
+ * once more, and masking works on the raw response, so both the once and
+ * the twice escaped spellings are added. */
 static void add_escaped_spellings(lua_State *L, int secrets_idx)
 {
     lua_Integer n = (lua_Integer)lua_rawlen(L, secrets_idx);
     jsonbuf *buf = jsonbuf_new(L);
+    int buf_idx = lua_gettop(L);
 
     for (lua_Integer i = 1; i <= n; i++) {
         size_t len;
@@ -536,46 +479,47 @@ static void add_escaped_spellings(lua_State *L, int secrets_idx)
 
         lua_rawgeti(L, secrets_idx, i);
         secret = lua_tolstring(L, -1, &len);
-        jsonbuf_reset(buf);
-        jsonbuf_add_string(L, buf, secret, len);
-        /* The escaped text sits between the quotes jsonbuf_add_string wrote. */
-        if (buf->len - 2 != len || memcmp(buf->data + 1, secret, len) != 0) {
-            lua_pushlstring(L, buf->data + 1, buf->len - 2);
+        for (int depth = 0; depth < 2 && push_escaped_spelling(L, buf, secret, len); depth++) {
+            lua_pushvalue(L, -1);
             lua_rawseti(L, secrets_idx, (lua_Integer)lua_rawlen(L, secrets_idx) + 1);
+            secret = lua_tolstring(L, -1, &len);
         }
-        lua_pop(L, 1);
+        lua_settop(L, buf_idx);
     }
     jsonbuf_reset(buf);
     lua_pop(L, 1);
 }
 
-/* Sends req through the session at session_idx and pushes the decoded
- * response. A server's error text may quote the request body back, a SAS
- * token included, so when the call fails, the body's secret values (the
- * array at secrets_idx, 0 for none) are masked in the error before it is
- * raised again. */
-static void perform_masked(lua_State *L, int session_idx, const request *req, int secrets_idx)
+/* Sets req->secrets to the body credentials in the array at secrets_idx,
+ * each in its raw and its JSON-escaped spelling, longest first so that no
+ * shorter one is masked inside a longer one and leaves the rest visible.
+ * The pointer array is a userdata left on the stack; the strings stay alive
+ * in the array. */
+static void attach_secrets(lua_State *L, request *req, int secrets_idx)
 {
-    int err_idx;
+    const char **list;
+    size_t n;
 
-    if (secrets_idx == 0 || lua_rawlen(L, secrets_idx) == 0) {
-        session_perform(L, session_idx, req);
+    add_escaped_spellings(L, secrets_idx);
+    n = lua_rawlen(L, secrets_idx);
+    if (n == 0)
         return;
-    }
-    lua_pushcfunction(L, perform_protected);
-    lua_pushlightuserdata(L, (void *)req);
-    lua_pushvalue(L, session_idx);
-    if (lua_pcall(L, 2, 1, 0) == LUA_OK)
-        return;
+    list = lua_newuserdatauv(L, n * sizeof *list, 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *secret;
+        size_t j = i;
 
-    err_idx = lua_gettop(L);
-    if (lua_istable(L, err_idx)) {
-        add_escaped_spellings(L, secrets_idx);
-        mask_field(L, err_idx, "message", secrets_idx);
-        mask_field(L, err_idx, "api_message", secrets_idx);
-        mask_field(L, err_idx, "body_excerpt", secrets_idx);
+        lua_rawgeti(L, secrets_idx, (lua_Integer)i + 1);
+        secret = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        while (j > 0 && strlen(list[j - 1]) < strlen(secret)) {
+            list[j] = list[j - 1];
+            j--;
+        }
+        list[j] = secret;
     }
-    lua_error(L);
+    req->secrets = list;
+    req->nsecrets = n;
 }
 
 /* core.call(session, operation, args): runs one CloudWorks operation.
@@ -589,7 +533,7 @@ static int endpoints_call(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     const operation *op = find_operation(name);
     int param_idx[2] = {0, 0};
-    int body_idx, query_idx, secrets_idx;
+    int body_idx, query_idx;
     jsonbuf *buf;
     request req = {0};
 
@@ -622,7 +566,8 @@ static int endpoints_call(lua_State *L)
     }
 
     buf = push_body(L, op, body_idx, param_idx[0]);
-    secrets_idx = buf != NULL ? lua_gettop(L) : 0;
+    if (buf != NULL)
+        attach_secrets(L, &req, lua_gettop(L));
     push_path(L, op, param_idx, query_idx, 0, -1);
     req.method = op->method;
     req.path = lua_tostring(L, -1);
@@ -632,10 +577,22 @@ static int endpoints_call(lua_State *L)
         req.body = buf->data;
         req.body_len = buf->len;
     }
-    perform_masked(L, 1, &req, secrets_idx);
+    session_perform(L, 1, &req);
     if (op->flags & OP_RAW)
         return 1;
     return push_result(L, op, lua_gettop(L));
+}
+
+/* Returns how many path parameters the row takes (0, 1 or 2). */
+static int count_params(const operation *op)
+{
+    int count = 0;
+
+    for (int i = 0; i < 2; i++) {
+        if (op->params[i].kind != NULL)
+            count++;
+    }
+    return count;
 }
 
 /* core.operations(): one table per row, for tests and documentation. */
@@ -656,7 +613,7 @@ static int endpoints_operations(lua_State *L)
             lua_pushstring(L, op->body_model);
             lua_setfield(L, -2, "body_model");
         }
-        lua_pushinteger(L, op->params[1].kind ? 2 : op->params[0].kind ? 1 : 0);
+        lua_pushinteger(L, count_params(op));
         lua_setfield(L, -2, "params");
         lua_pushboolean(L, (op->flags & OP_PAGED) != 0);
         lua_setfield(L, -2, "paged");

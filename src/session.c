@@ -250,7 +250,7 @@ static int path_is_safe(const char *path, size_t len)
 static int session_request(lua_State *L)
 {
     static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", NULL};
-    request req;
+    request req = {0};
     const char *method, *path;
     size_t path_len;
     int i, known = 0;

@@ -19,6 +19,11 @@ typedef struct request {
     size_t body_len;
     const char *operation; /* the Lua method name, used in messages and logs */
     int raw;               /* 1: push the body as a string; 0: decode JSON */
+    /* Credentials the body carries (a SAS token, a secret key), longest
+     * first, masked like the session's own in any response text that goes
+     * into an error, since a server may quote the request back. NULL: none. */
+    const char *const *secrets;
+    size_t nsecrets;
 } request;
 
 /* Registers the session metatable and its methods. Call once from luaopen. */

@@ -48,6 +48,8 @@ typedef struct call {
     const char *body;      /* NULL: no body */
     size_t body_len;
     credential credential;
+    const char *const *secrets; /* the request's body credentials, see request */
+    size_t nsecrets;
 } call;
 
 /* ------------------------------------------------------------- call.c */
